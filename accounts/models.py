@@ -1,0 +1,107 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    POLISH = "pl", _("Polish")
+    ENGLISH = "en", _("English")
+
+
+def email_normalize(email: str) -> str:
+    """The login is case-insensitive: store it trimmed and in lower case."""
+    return (email or "").strip().lower()
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=email_normalize(username))
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("The e-mail address is required.")
+        user = self.model(email=email_normalize(email), **extra)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+
+phone_validator = RegexValidator(r"^\d{9}$", _("Enter 9 digits, without +48."))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in: a customer or partner user in the portal, or a HEZO engineer in admin.
+
+    The e-mail address is the login and is unique regardless of case.
+    """
+
+    email = models.EmailField(
+        _("e-mail address"),
+        max_length=254,
+        unique=True,
+        error_messages={"unique": _("A user with this e-mail address already exists.")},
+    )
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=9, blank=True, validators=[phone_validator])
+    # What the person typed at registration; the verified company comes from the contract.
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    nip = models.CharField(_("NIP"), max_length=10, blank=True)
+    language = models.CharField(_("preferred language"), max_length=2, choices=Language, default=Language.POLISH)
+    is_staff = models.BooleanField(
+        _("engineer"), default=False, help_text=_("Engineers of HEZO log in to the back office.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message=_("A user with this e-mail address already exists."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = email_normalize(self.email)
+
+    def save(self, *args, **kwargs) -> None:
+        # Stored in lower case, so the plain unique index is case-insensitive too; the Lower()
+        # constraint guards the rule against writes that bypass this method.
+        self.email = email_normalize(self.email)
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email

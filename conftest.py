@@ -1,0 +1,137 @@
+"""Fixtures shared by every app's tests: the standard cast, Celery in-process, and a real Chromium."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from myhezo.celery import app as celery_app
+
+CHROMIUM = Path(os.environ.get("MYHEZO_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a developer's machine that lacks something; in CI (CI=true) the same gap is a failure."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run this test: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def celery_in_process():
+    """Tests run tasks in-process unless they start a real worker (see core/tests/test_celery_worker.py)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+
+
+# --- The standard cast -------------------------------------------------------------------------------
+# Companies and users as later issues verify them: a customer, a colleague from the same company, a
+# customer of another company, a partner (the reseller's user) and an engineer.
+
+
+@pytest.fixture
+def company(db):
+    from contracts.tests.factories import CompanyFactory
+
+    return CompanyFactory(name="Kowalski Systemy Sp. z o.o.", nip="5260250274")
+
+
+@pytest.fixture
+def other_company(db):
+    from contracts.tests.factories import CompanyFactory
+
+    return CompanyFactory(name="Żółta Łódź S.A.", nip="9512359848")
+
+
+@pytest.fixture
+def reseller(db):
+    from contracts.tests.factories import CompanyFactory
+
+    return CompanyFactory(name="Arkanet Sp. z o.o.", nip="7740001454")
+
+
+@pytest.fixture
+def customer(company):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(email="anna@kowalski.example", nip=company.nip, company_name=company.name)
+
+
+@pytest.fixture
+def colleague(company):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(email="piotr@kowalski.example", nip=company.nip, company_name=company.name)
+
+
+@pytest.fixture
+def other_customer(other_company):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(email="ewa@zolta.example", nip=other_company.nip, company_name=other_company.name)
+
+
+@pytest.fixture
+def partner(reseller):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(email="marek@arkanet.example", nip=reseller.nip, company_name=reseller.name)
+
+
+@pytest.fixture
+def engineer(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(email="inzynier@myhezo.example", is_staff=True, language="pl")
+
+
+# --- A real browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM.exists() and not shutil.which(str(CHROMIUM)):
+        skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls are still
+    # synchronous and safe, so Django's async guard is lifted for the browser tests.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A fresh browser context (Polish browser, no cookies) and a page; `page.base_url` is the live server."""
+    contexts = []
+
+    def open_page(locale: str = "pl-PL"):
+        context = chromium.new_context(locale=locale, base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()

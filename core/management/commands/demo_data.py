@@ -1,0 +1,63 @@
+"""Demo data for the embedded default (`make run`). Idempotent: running it again resets the same rows."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Language, User
+from contracts.services import company_upsert
+
+DEMO_PASSWORD = "demo-hezo-portal"  # noqa: S105 - public by design; loads only with DEBUG
+DEMO_COMPANY = {"nip": "7771234509", "name": "Demo Systemy Sp. z o.o."}
+DEMO_USERS = [
+    {
+        "email": "klient@example.com",
+        "first_name": "Anna",
+        "last_name": "Klientka",
+        "phone": "600100200",
+        "is_staff": False,
+        "is_superuser": False,
+        "role": "customer",
+    },
+    {
+        "email": "inzynier@example.com",
+        "first_name": "Jan",
+        "last_name": "Inżynier",
+        "phone": "600300400",
+        "is_staff": True,
+        "is_superuser": True,
+        "role": "engineer (admin)",
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data for a local portal and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Load even when DEBUG is off (demo passwords are public: never on a real portal).",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, allow_production=False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError("Demo data has public passwords; it loads only with DJANGO_DEBUG=1.")
+        company = company_upsert(**DEMO_COMPANY)
+        for data in DEMO_USERS:
+            data = dict(data)
+            role = data.pop("role")
+            user = User.objects.filter(email=data["email"]).first() or User(email=data["email"])
+            for field, value in data.items():
+                setattr(user, field, value)
+            user.company_name = company.name
+            user.nip = company.nip
+            user.language = Language.POLISH
+            user.is_active = True
+            user.set_password(DEMO_PASSWORD)
+            user.full_clean()
+            user.save()
+            self.stdout.write(f"  {role:<18} {user.email:<24} password: {DEMO_PASSWORD}")
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))

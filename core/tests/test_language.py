@@ -1,0 +1,75 @@
+import pytest
+from django.conf import settings
+
+from core.middleware import language_for_host
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def portal_hosts(settings):
+    settings.ALLOWED_HOSTS = ["testserver", "myhezo.pl", "www.myhezo.pl", "myhezo.com", "www.myhezo.com"]
+
+
+def language_of(response) -> str:
+    return response["Content-Language"]
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("myhezo.pl", "pl"),
+        ("www.myhezo.pl", "pl"),
+        ("myhezo.com", "en"),
+        ("WWW.MYHEZO.COM:443", "en"),
+        ("notmyhezo.com", None),
+        ("testserver", None),
+    ],
+)
+def test_language_for_host(host, expected):
+    assert language_for_host(host) == expected
+
+
+def test_host_decides_over_the_browser(client):
+    assert language_of(client.get("/", HTTP_HOST="myhezo.com", HTTP_ACCEPT_LANGUAGE="pl")) == "en"
+    assert language_of(client.get("/", HTTP_HOST="myhezo.pl", HTTP_ACCEPT_LANGUAGE="en")) == "pl"
+
+
+def test_browser_decides_on_an_unknown_host_and_polish_is_the_fallback(client):
+    assert language_of(client.get("/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")) == "en"
+    assert language_of(client.get("/", HTTP_ACCEPT_LANGUAGE="de")) == "pl"
+
+
+def test_switcher_choice_beats_the_host(client):
+    response = client.post("/language/", {"language": "en", "next": "/contact/"}, HTTP_HOST="myhezo.pl")
+    assert response.status_code == 302 and response["Location"] == "/contact/"
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert language_of(client.get("/", HTTP_HOST="myhezo.pl")) == "en"
+
+
+def test_switcher_ignores_an_unknown_language_and_an_outside_next(client):
+    response = client.post("/language/", {"language": "xx", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert settings.LANGUAGE_COOKIE_NAME not in client.cookies
+
+
+def test_switcher_needs_post(client):
+    assert client.get("/language/?language=en").status_code == 405
+
+
+def test_logged_in_users_preference_beats_cookie_and_host(client, customer):
+    customer.language = "en"
+    customer.save()
+    client.force_login(customer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pl"
+    assert language_of(client.get("/dashboard/", HTTP_HOST="myhezo.pl")) == "en"
+
+
+def test_switching_while_logged_in_changes_the_users_preference(client, customer):
+    client.force_login(customer)
+    client.post("/language/", {"language": "en", "next": "/dashboard/"})
+    customer.refresh_from_db()
+    assert customer.language == "en"
+    page = client.get("/dashboard/")
+    assert language_of(page) == "en"
+    assert "Welcome, Anna." in page.content.decode()

@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
+
+from accounts.services import user_language_set
+
+from .forms import ContactForm
+from .services import contact_message_submit
+
+
+@require_GET
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("core:dashboard")
+    return render(request, "core/home.html")
+
+
+@login_required
+def dashboard(request):
+    return render(request, "core/dashboard.html")
+
+
+def contact(request):
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact_message_submit(**form.cleaned_data, language=get_language())
+        messages.success(request, _("Thank you. Your message has been sent to the helpdesk; we will reply by e-mail."))
+        return redirect("core:contact")
+    return render(request, "core/contact.html", {"form": form})
+
+
+@require_POST
+def language_switch(request):
+    """The header's PL/EN switcher: remembers the choice in a cookie and, for a logged-in user, as their
+    preference (which otherwise wins over the cookie)."""
+    response = set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_language_set(user=request.user, language=language)
+    return response
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness for load balancers and the benchmark's ceiling: no database, no session."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,83 @@
+"""Checks of the project as a whole: migrations, deployment settings, translations."""
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import polib
+import pytest
+from django.core.management import call_command
+
+from conftest import skip_or_fail
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_env(**overrides) -> dict:
+    """The environment of a fresh shell: none of this run's service URLs unless given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_"))}
+    env.update(overrides)
+    return env
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit:
+        pytest.fail(f"makemigrations --check found model changes without a migration:\n{out.getvalue()}")
+
+
+def test_check_deploy_is_clean_under_production_settings(tmp_path):
+    env = clean_env(
+        DJANGO_SECURE="1",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="myhezo.pl,myhezo.com",
+        MYHEZO_VAR_DIR=str(tmp_path),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_polish_catalog_is_complete_and_up_to_date(tmp_path):
+    """Extract every string from a copy of the sources, merge into a copy of locale/pl, and require each
+    one to be translated and not fuzzy: a new string without a Polish translation fails here."""
+    if not shutil.which("xgettext"):
+        skip_or_fail("GNU gettext is not installed (apt-get install gettext)")
+    copy = tmp_path / "src"
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(".venv", "var", ".git", "__pycache__", "*.mo", ".pytest_cache", "node_modules"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "pl", "--no-obsolete", "-i", "tests", "-i", "*/tests/*"],
+        cwd=copy,
+        env=clean_env(MYHEZO_VAR_DIR=str(tmp_path / "var")),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    catalog = polib.pofile(str(copy / "locale/pl/LC_MESSAGES/django.po"))
+    untranslated = [e.msgid for e in catalog.untranslated_entries()]
+    fuzzy = [e.msgid for e in catalog.fuzzy_entries()]
+    assert not untranslated, f"Polish translation missing (run makemessages -l pl and translate): {untranslated}"
+    assert not fuzzy, f"Polish translation marked fuzzy (check and unmark): {fuzzy}"
+    committed = polib.pofile(str(ROOT / "locale/pl/LC_MESSAGES/django.po"))
+    assert {e.msgid for e in catalog if not e.obsolete} <= {e.msgid for e in committed if not e.obsolete}, (
+        "locale/pl/LC_MESSAGES/django.po is behind the sources: run `manage.py makemessages -l pl`"
+    )
