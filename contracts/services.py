@@ -1,15 +1,133 @@
-from django.db import transaction
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
 
-from .models import Company
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import Company, Contract, ContractLine, SerialRegistry, ServicePlan
 from .nip import nip_parse
+from .notation import contract_number_parse, serial_canonical
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
 
 
 @transaction.atomic
-def company_upsert(*, nip: str, name: str) -> Company:
-    """Create the company with this NIP (any accepted notation) or update its name."""
+def company_upsert(*, nip: str, name: str) -> tuple[Company, Outcome]:
+    """Create the company with this NIP (any accepted notation) or bring its name up to date."""
     canonical = nip_parse(nip)
-    company = Company.objects.select_for_update().filter(nip=canonical).first() or Company(nip=canonical)
-    company.name = name.strip()
+    name = " ".join((name or "").split())
+    company = Company.objects.select_for_update().filter(nip=canonical).first()
+    if company is not None and company.name == name:
+        return company, Outcome.UNCHANGED
+    outcome = Outcome.CREATED if company is None else Outcome.UPDATED
+    company = company or Company(nip=canonical)
+    company.name = name
     company.full_clean()
     company.save()
-    return company
+    return company, outcome
+
+
+@transaction.atomic
+def contract_line_add(*, contract: Contract, serial_raw: str, model: str = "") -> ContractLine:
+    """Add a line, giving it the next service index of its serial (never reused, safe under concurrency)."""
+    serial = serial_canonical(serial_raw)
+    if not serial:
+        raise ValidationError({"serial_raw": _("Enter the device's serial number.")})
+    registry, _created = SerialRegistry.objects.get_or_create(serial=serial)
+    registry = SerialRegistry.objects.select_for_update().get(pk=registry.pk)
+    registry.last_index += 1
+    registry.save(update_fields=["last_index"])
+    line = ContractLine(
+        contract=contract,
+        serial_raw=serial_raw.strip(),
+        serial=serial,
+        service_index=registry.last_index,
+        model=model.strip(),
+    )
+    line.full_clean()
+    line.save()
+    return line
+
+
+@dataclass(frozen=True)
+class LineData:
+    serial: str
+    model: str
+
+
+@transaction.atomic
+def contract_upsert(
+    *,
+    number: str,
+    customer_nip: str,
+    customer_name: str,
+    reseller_nip: str | None,
+    reseller_name: str | None,
+    plan_name: str,
+    starts_on: date,
+    ends_on: date,
+    lines: list[LineData],
+) -> tuple[Contract, Outcome]:
+    """Create or update a contract with its companies and lines, as the legacy import delivers it.
+
+    Running it again with the same data changes nothing. Lines are matched by serial and order (the k-th
+    line with a serial is the k-th existing one); new ones are added, and existing ones are never removed
+    because tickets may refer to them.
+    """
+    number = contract_number_parse(number)
+    plan = ServicePlan.objects.filter(name=plan_name).first()
+    if plan is None:
+        raise ValidationError(_("Unknown service plan: %(plan)s.") % {"plan": plan_name})
+    customer, customer_outcome = company_upsert(nip=customer_nip, name=customer_name)
+    reseller, reseller_outcome = (None, Outcome.UNCHANGED)
+    if reseller_nip:
+        reseller, reseller_outcome = company_upsert(nip=reseller_nip, name=reseller_name or "")
+    changed = customer_outcome != Outcome.UNCHANGED or reseller_outcome != Outcome.UNCHANGED
+
+    contract = Contract.objects.select_for_update().filter(number=number).first()
+    outcome = Outcome.CREATED if contract is None else Outcome.UNCHANGED
+    values = {
+        "customer_id": customer.pk,
+        "reseller_id": reseller.pk if reseller else None,
+        "plan_id": plan.pk,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+    }
+    if contract is None or any(getattr(contract, name) != value for name, value in values.items()):
+        contract = contract or Contract(number=number)
+        for name, value in values.items():
+            setattr(contract, name, value)
+        contract.full_clean()
+        contract.save()
+        changed = True
+
+    existing: dict[str, list[ContractLine]] = defaultdict(list)
+    if contract.pk:
+        for line in contract.lines.order_by("pk"):
+            existing[line.serial].append(line)
+    seen: dict[str, int] = defaultdict(int)
+    for data in lines:
+        serial = serial_canonical(data.serial)
+        k = seen[serial]
+        seen[serial] += 1
+        if k < len(existing[serial]):
+            line = existing[serial][k]
+            if line.model != data.model.strip():
+                line.model = data.model.strip()
+                line.full_clean()
+                line.save(update_fields=["model"])
+                changed = True
+        else:
+            contract_line_add(contract=contract, serial_raw=data.serial, model=data.model)
+            changed = True
+
+    if outcome is Outcome.UNCHANGED and changed:
+        outcome = Outcome.UPDATED
+    return contract, outcome

@@ -3,12 +3,29 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Language, User
-from contracts.services import company_upsert
+from contracts.services import LineData, company_upsert, contract_upsert
 
 DEMO_PASSWORD = "demo-hezo-portal"  # noqa: S105 - public by design; loads only with DEBUG
 DEMO_COMPANY = {"nip": "7771234509", "name": "Demo Systemy Sp. z o.o."}
+DEMO_RESELLER = {"nip": "5550001119", "name": "Demo Partner Sp. z o.o."}
+DEMO_CONTRACTS = [
+    {
+        "number": "D900001",
+        "plan_name": "HEZO+",
+        "lines": [
+            LineData(serial="A30-DEMO-0001", model="Yealink MeetingBar A30 (Teams)"),
+            LineData(serial="A20-DEMO-0002", model="Yealink MeetingBar A20 (Zoom)"),
+        ],
+    },
+    {
+        "number": "D900002",
+        "plan_name": "HEZO 360",
+        "lines": [LineData(serial="FG100FDEMO000001", model="FortiGate 100F")],
+    },
+]
 DEMO_USERS = [
     {
         "email": "klient@example.com",
@@ -43,9 +60,20 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, allow_production=False, **options):
+        today = timezone.localdate()
         if not settings.DEBUG and not allow_production:
             raise CommandError("Demo data has public passwords; it loads only with DJANGO_DEBUG=1.")
-        company = company_upsert(**DEMO_COMPANY)
+        company, _outcome = company_upsert(**DEMO_COMPANY)
+        for contract in DEMO_CONTRACTS:
+            contract_upsert(
+                customer_nip=company.nip,
+                customer_name=company.name,
+                reseller_nip=DEMO_RESELLER["nip"],
+                reseller_name=DEMO_RESELLER["name"],
+                starts_on=today.replace(month=1, day=1),
+                ends_on=today.replace(year=today.year + 2, month=12, day=31),
+                **contract,
+            )
         for data in DEMO_USERS:
             data = dict(data)
             role = data.pop("role")
