@@ -121,13 +121,19 @@ def legacy_import(*, lines: Iterable[str], today: date, dry_run: bool = False) -
     """Import every record it can; each record is its own transaction, so a bad one changes nothing and
     does not stop the others. With dry_run everything is validated and rolled back."""
     report = ImportReport()
-    with transaction.atomic():
+
+    def import_all() -> None:
         for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            _import_line(report, number, raw, today)
-        if dry_run:
+            if raw.strip():
+                _import_line(report, number, raw, today)
+
+    if dry_run:
+        with transaction.atomic():
+            import_all()
             transaction.set_rollback(True)
+    else:
+        # No transaction around the run: each record commits on its own, so a killed run keeps what it did.
+        import_all()
     return report
 
 
