@@ -7,20 +7,27 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from conftest import skip_or_fail
 from contracts.models import Company, Contract, ContractLine
 from migration.services import legacy_import
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "legacy" / "sample.jsonl"
+# A copy of ../shared/legacy/sample.jsonl, so the tests run from any checkout; kept equal to it below.
+SAMPLE = Path(__file__).resolve().parent / "data" / "sample.jsonl"
+SHARED_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "legacy" / "sample.jsonl"
 TODAY = date(2026, 11, 21)
 
 
 @pytest.fixture
 def sample(tmp_path):
-    if not SAMPLE.exists():
-        pytest.fail(f"the legacy sample is missing at {SAMPLE}")
     return shutil.copy(SAMPLE, tmp_path / "sample.jsonl")
+
+
+def test_the_copy_of_the_sample_is_the_shared_one():
+    if not SHARED_SAMPLE.exists():
+        skip_or_fail(f"no shared sample at {SHARED_SAMPLE}")
+    assert SAMPLE.read_bytes() == SHARED_SAMPLE.read_bytes()
 
 
 def run(lines, **kwargs):
