@@ -1,14 +1,88 @@
+import re
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from contracts.nip import nip_parse
+
+from .models import Language, User, email_normalize
 
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+
+class RegistrationForm(forms.Form):
+    """SPEC §3 and §11: the public registration form; field names are relied on by tests and automation."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("Your login. The activation link and all ticket messages are sent here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        help_text=_("9 digits, without +48."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel-national", "inputmode": "numeric"}),
+    )
+    company_name = forms.CharField(label=_("Company name"), max_length=200)
+    nip = forms.CharField(
+        label=_("Company NIP"),
+        max_length=20,
+        help_text=_("The tax id of the company named on your support contract, e.g. PL5260250274."),
+    )
+    language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Repeat the password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean_email(self):
+        return email_normalize(self.cleaned_data["email"])
+
+    def clean_phone(self):
+        phone = re.sub(r"[\s-]", "", self.cleaned_data["phone"])
+        if phone.startswith(("+", "0048")):
+            raise forms.ValidationError(_("Enter the number without the country code +48."))
+        if not re.fullmatch(r"\d{9}", phone):
+            raise forms.ValidationError(_("Enter 9 digits, without +48."))
+        return phone
+
+    def clean_nip(self):
+        return nip_parse(self.cleaned_data["nip"])
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif password1:
+            candidate = User(
+                email=cleaned.get("email", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class ActivationResendForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
 
 class AdminUserCreationForm(BaseUserCreationForm):

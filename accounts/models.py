@@ -16,6 +16,11 @@ def email_normalize(email: str) -> str:
     return (email or "").strip().lower()
 
 
+class Role(models.TextChoices):
+    CUSTOMER = "customer", _("customer")
+    PARTNER = "partner", _("partner")
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -69,6 +74,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Set by verification (SPEC §3): the company whose contract the user proved, and as whom.
+    company = models.ForeignKey(
+        "contracts.Company",
+        verbose_name=_("verified company"),
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role, blank=True)
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -80,6 +96,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(company__isnull=True) & models.Q(role=""))
+                | (models.Q(company__isnull=False) & ~models.Q(role="")),
+                name="accounts_user_company_and_role_together",
+            ),
             models.UniqueConstraint(
                 Lower("email"),
                 name="accounts_user_email_ci_unique",
@@ -99,6 +120,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         # constraint guards the rule against writes that bypass this method.
         self.email = email_normalize(self.email)
         super().save(*args, **kwargs)
+
+    @property
+    def is_verified_customer(self) -> bool:
+        return self.company_id is not None and self.role == Role.CUSTOMER
+
+    @property
+    def is_verified_partner(self) -> bool:
+        return self.company_id is not None and self.role == Role.PARTNER
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email

@@ -1,6 +1,11 @@
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
-from .models import User
+from core.services import email_queue
+
+from .models import User, email_normalize
+from .tokens import activation_token_make
 
 
 @transaction.atomic
@@ -9,3 +14,74 @@ def user_language_set(*, user: User, language: str) -> User:
     user.full_clean(exclude=["password"])
     user.save(update_fields=["language"])
     return user
+
+
+def _activation_email_queue(user: User) -> None:
+    link = settings.MYHEZO_BASE_URL + reverse("accounts:activate", args=[activation_token_make(user)])
+    email_queue(
+        to=[user.email],
+        template="accounts/emails/activation",
+        context={"user": user, "link": link, "hours": int(settings.MYHEZO_ACTIVATION_TIMEOUT.total_seconds() // 3600)},
+        language=user.language,
+    )
+
+
+@transaction.atomic
+def user_register(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    company_name: str,
+    nip: str,
+    language: str,
+) -> User | None:
+    """Register an inactive account and e-mail its activation link (SPEC §3).
+
+    When the address already has an account nothing is created; its owner gets an e-mail saying so, and
+    the caller shows the same page either way, so the form does not reveal who is registered.
+    """
+    email = email_normalize(email)
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        email_queue(
+            to=[existing.email],
+            template="accounts/emails/already_registered",
+            context={"user": existing, "login_link": settings.MYHEZO_BASE_URL + reverse("accounts:login")},
+            language=existing.language,
+        )
+        return None
+    user = User(
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        phone=phone,
+        company_name=company_name.strip(),
+        nip=nip,
+        language=language,
+        is_active=False,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    _activation_email_queue(user)
+    return user
+
+
+@transaction.atomic
+def user_activate(*, user: User) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def activation_resend(*, email: str) -> None:
+    """Send a new activation link if this address has an inactive, never-activated account; otherwise do
+    nothing. The caller shows the same message either way."""
+    user = User.objects.filter(email=email_normalize(email), is_active=False, last_login__isnull=True).first()
+    if user is not None:
+        _activation_email_queue(user)

@@ -181,6 +181,11 @@ MYHEZO_HELPDESK_LANGUAGE = env.str("MYHEZO_HELPDESK_LANGUAGE", default="pl")
 MYHEZO_ESCALATION_EMAIL = env.str("MYHEZO_ESCALATION_EMAIL", default="escalation@myhezo.pl")
 MYHEZO_ESCALATION_PHONE = env.str("MYHEZO_ESCALATION_PHONE", default="12 25 25 502")
 
+# Activation links work once and expire after this long (SPEC §3).
+MYHEZO_ACTIVATION_TIMEOUT = timedelta(hours=env.int("MYHEZO_ACTIVATION_HOURS", default=72))
+# Absolute links in e-mails (no request at hand in a task): the portal's public address.
+MYHEZO_BASE_URL = env.str("MYHEZO_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # --- Security ---------------------------------------------------------------------------------------
 # DJANGO_SECURE=1 behind HTTPS in production (docker-compose sets it); off for http://127.0.0.1:8000.
 SECURE = env.bool("DJANGO_SECURE", default=False)
