@@ -103,6 +103,26 @@ def engineer(db):
     return UserFactory(email="inzynier@myhezo.example", is_staff=True, language="pl")
 
 
+@pytest.fixture
+def login_with_otp(client):
+    """Log a user in as if they had passed password and TOTP: the session is OTP-verified."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def login(user, *, with_client=None):
+        with_client = with_client or client
+        device = TOTPDevice.objects.filter(user=user).first() or TOTPDevice.objects.create(
+            user=user, name="default", confirmed=True
+        )
+        with_client.force_login(user)
+        session = with_client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return with_client
+
+    return login
+
+
 # --- A real browser ----------------------------------------------------------------------------------
 
 

@@ -1,19 +1,13 @@
 import re
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.utils.translation import gettext_lazy as _
 
 from contracts.nip import nip_parse
 
 from .models import Language, User, email_normalize
-
-
-class LoginForm(AuthenticationForm):
-    username = forms.EmailField(
-        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
-    )
 
 
 class RegistrationForm(forms.Form):

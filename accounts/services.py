@@ -49,7 +49,7 @@ def user_register(
         email_queue(
             to=[existing.email],
             template="accounts/emails/already_registered",
-            context={"user": existing, "login_link": settings.MYHEZO_BASE_URL + reverse("accounts:login")},
+            context={"user": existing, "login_link": settings.MYHEZO_BASE_URL + reverse("two_factor:login")},
             language=existing.language,
         )
         return None

@@ -6,15 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from .forms import ActivationResendForm, LoginForm, RegistrationForm
+from .forms import ActivationResendForm, RegistrationForm
 from .services import activation_resend, user_activate, user_register
 from .tokens import activation_token_user
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "accounts/login.html"
-    authentication_form = LoginForm
-    redirect_authenticated_user = True
 
 
 class LogoutView(auth_views.LogoutView):

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -9,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
+from accounts.access import otp_required
 from accounts.services import user_language_set
 
 from .forms import ContactForm
@@ -22,7 +22,7 @@ def home(request):
     return render(request, "core/home.html")
 
 
-@login_required
+@otp_required
 def dashboard(request):
     return render(request, "core/dashboard.html")
 

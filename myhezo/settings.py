@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_totp",
+    "two_factor",
     "core",
     "accounts",
     "contracts",
@@ -58,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     # After authentication: a logged-in user's preferred language wins (SPEC §10).
     "core.middleware.PortalLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -92,7 +98,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users ------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "accounts:login"
+LOGIN_URL = "two_factor:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "core:home"
 AUTH_PASSWORD_VALIDATORS = [
@@ -101,6 +107,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# TOTP that Google, Microsoft and Okta Authenticator read: 6 digits, 30 s, SHA-1 (SPEC §3).
+TWO_FACTOR_TOTP_DIGITS = 6
+OTP_TOTP_ISSUER = "myHEZO"
+TWO_FACTOR_QR_FACTORY = "qrcode.image.svg.SvgPathImage"
+# Wrong codes slow down further tries on that device (django-otp's throttle).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Languages and time (SPEC §10) ------------------------------------------------------------------
 LANGUAGE_CODE = "pl"

@@ -1,6 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from two_factor.admin import AdminSiteOTPRequired
+
+from accounts import two_factor
+
+# Engineers pass the second factor before the back office opens (SPEC §3, §7).
+admin.site.__class__ = AdminSiteOTPRequired
 
 admin.site.site_header = _("myHEZO back office")
 admin.site.site_title = _("myHEZO back office")
@@ -8,6 +14,7 @@ admin.site.index_title = _("Service desk")
 
 urlpatterns = [
     path("", include("core.urls")),
+    path("accounts/", include((two_factor.urlpatterns, "two_factor"))),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,11 +6,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client, engineer):
+def admin_client(client, engineer, login_with_otp):
     engineer.is_superuser = True
     engineer.save()
+    return login_with_otp(engineer)
+
+
+def test_admin_needs_the_second_factor(client, engineer):
     client.force_login(engineer)
-    return client
+    response = client.get("/admin/contracts/contract/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/")
+    assert "/admin/contracts/contract/" not in [url for url, _status in response.redirect_chain]
 
 
 def test_engineer_adds_a_contract_with_lines_and_they_get_service_indexes(admin_client, company):

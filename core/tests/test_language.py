@@ -57,16 +57,16 @@ def test_switcher_needs_post(client):
     assert client.get("/language/?language=en").status_code == 405
 
 
-def test_logged_in_users_preference_beats_cookie_and_host(client, customer):
+def test_logged_in_users_preference_beats_cookie_and_host(client, customer, login_with_otp):
     customer.language = "en"
     customer.save()
-    client.force_login(customer)
+    login_with_otp(customer)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pl"
     assert language_of(client.get("/dashboard/", HTTP_HOST="myhezo.pl")) == "en"
 
 
-def test_switching_while_logged_in_changes_the_users_preference(client, customer):
-    client.force_login(customer)
+def test_switching_while_logged_in_changes_the_users_preference(client, customer, login_with_otp):
+    login_with_otp(customer)
     client.post("/language/", {"language": "en", "next": "/dashboard/"})
     customer.refresh_from_db()
     assert customer.language == "en"

@@ -29,8 +29,8 @@ def test_footer_shows_the_helpdesk_phone_and_email(client):
     assert "mailto:pomoc@myhezo.pl" in page
 
 
-def test_home_redirects_a_logged_in_user_to_the_dashboard(client, customer):
-    client.force_login(customer)
+def test_home_redirects_a_logged_in_user_to_the_dashboard(client, customer, login_with_otp):
+    login_with_otp(customer)
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"] == reverse("core:dashboard")
@@ -44,14 +44,15 @@ def test_dashboard_needs_login(client):
     assert response["Location"].startswith("/accounts/login/?next=")
 
 
-def test_login_and_logout(client, customer):
-    response = client.post("/accounts/login/", {"username": "ANNA@kowalski.example", "password": "x" * 3})
-    assert response.status_code == 200
-    assert "Wprowadź poprawne" in response.content.decode()
-    response = client.post(
-        "/accounts/login/", {"username": "ANNA@kowalski.example", "password": "correct-horse-battery-staple"}
-    )
-    assert response.status_code == 302 and response["Location"] == reverse("core:dashboard")
+def test_dashboard_needs_the_second_factor(client, customer):
+    client.force_login(customer)  # password only, no device yet: enrol first
+    response = client.get(reverse("core:dashboard"))
+    assert response["Location"].startswith("/accounts/two-factor/setup/?next=")
+
+
+def test_logout_ends_the_session(client, customer, login_with_otp):
+    login_with_otp(customer)
+    assert client.get(reverse("core:dashboard")).status_code == 200
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert client.get(reverse("core:dashboard")).status_code == 302

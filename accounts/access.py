@@ -1,0 +1,22 @@
+"""Who may open a page. `login_required` alone does not check the second factor: these do."""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
+from two_factor.utils import default_device
+
+
+def otp_required(view):
+    """A logged-in user whose session passed the second factor; one without a device enrols first."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and user.is_verified():
+            return view(request, *args, **kwargs)
+        if user.is_authenticated and default_device(user) is None:
+            return redirect_to_login(request.get_full_path(), reverse("two_factor:setup"))
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper

@@ -1,0 +1,91 @@
+import re
+from base64 import b32decode
+from binascii import hexlify
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.tests.factories import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def code_for(secret_b32: str, *, offset: int = 0) -> str:
+    key = b32decode(secret_b32)
+    return f"{totp(key, step=30, t0=0, digits=6, drift=offset):06d}"
+
+
+def enrol(client) -> str:
+    """Walk the setup wizard as a person would and return the secret shown in text."""
+    page = client.get("/accounts/two-factor/setup/")
+    assert page.status_code == 200
+    page = client.post("/accounts/two-factor/setup/", {"setup_view-current_step": "welcome"})
+    html = page.content.decode()
+    secret = re.search(r'otpauth://totp/[^"]*secret=([A-Z2-7]+)', html).group(1)
+    assert secret in html.replace(f"secret={secret}", "")  # also shown as text to type in
+    assert 'src="/accounts/two-factor/qrcode/"' in html
+    response = client.post(
+        "/accounts/two-factor/setup/",
+        {"setup_view-current_step": "generator", "generator-token": code_for(secret)},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return secret
+
+
+def log_in(client, email, code_or_backup: str, *, step: str = "token"):
+    response = client.post(
+        "/accounts/login/",
+        {"login_view-current_step": "auth", "auth-username": email, "auth-password": DEFAULT_PASSWORD},
+    )
+    assert response.status_code == 200
+    if step == "backup":
+        client.post("/accounts/login/", {"wizard_goto_step": "backup"})
+        return client.post(
+            "/accounts/login/", {"login_view-current_step": "backup", "backup-otp_token": code_or_backup}
+        )
+    return client.post("/accounts/login/", {"login_view-current_step": "token", "token-otp_token": code_or_backup})
+
+
+def test_enrolment_then_login_with_password_and_totp(client, customer):
+    client.force_login(customer)
+    secret = enrol(client)
+    device = TOTPDevice.objects.get(user=customer)
+    assert device.confirmed and hexlify(b32decode(secret)).decode() == device.key
+    assert client.get("/dashboard/").status_code == 200  # this session passed the factor at enrolment
+
+    client.post("/accounts/logout/")
+    response = log_in(client, "ANNA@kowalski.example", code_for(secret, offset=1))
+    assert response.status_code == 302
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_a_wrong_code_is_refused_and_the_session_stays_unverified(client, customer):
+    client.force_login(customer)
+    secret = enrol(client)
+    client.post("/accounts/logout/")
+    wrong = f"{(int(code_for(secret)) + 1) % 1_000_000:06d}"
+    response = log_in(client, customer.email, wrong)
+    assert response.status_code == 200
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_backup_codes_are_offered_and_each_works_once(client, customer):
+    client.force_login(customer)
+    enrol(client)
+    page = client.post("/accounts/two-factor/backup-tokens/", follow=True).content.decode()
+    codes = StaticDevice.objects.get(user=customer).token_set.values_list("token", flat=True)
+    assert len(codes) == 10 and all(code in page for code in codes)
+    code = codes[0]
+    client.post("/accounts/logout/")
+    assert log_in(client, customer.email, code, step="backup").status_code == 302
+    client.post("/accounts/logout/")
+    assert log_in(client, customer.email, code, step="backup").status_code == 200
+
+
+def test_password_alone_does_not_open_the_dashboard_of_an_enrolled_user(client, customer):
+    TOTPDevice.objects.create(user=customer, name="default", confirmed=True)
+    client.force_login(customer)
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
