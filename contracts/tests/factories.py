@@ -1,3 +1,5 @@
+from datetime import date
+
 import factory
 
 from contracts.models import Company
@@ -22,3 +24,30 @@ class CompanyFactory(factory.django.DjangoModelFactory):
 
     nip = factory.Sequence(valid_nip)
     name = factory.Sequence(lambda n: f"Firma {n} Sp. z o.o.")
+
+
+def make_contract(
+    *,
+    customer: Company,
+    number: str = "A100001",
+    plan_name: str = "HEZO 360",
+    serials: tuple[str, ...] = ("FG100FTK20001234",),
+    reseller: Company | None = None,
+    starts_on: date = date(2025, 3, 1),
+    ends_on: date = date(2099, 12, 31),
+):
+    """A contract with lines, built through the service so lines get their service index."""
+    from contracts.services import LineData, contract_upsert
+
+    contract, _outcome = contract_upsert(
+        number=number,
+        customer_nip=customer.nip,
+        customer_name=customer.name,
+        reseller_nip=reseller.nip if reseller else None,
+        reseller_name=reseller.name if reseller else None,
+        plan_name=plan_name,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        lines=[LineData(serial=serial, model=f"Model of {serial}") for serial in serials],
+    )
+    return contract

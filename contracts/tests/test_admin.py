@@ -1,6 +1,7 @@
 import pytest
 
 from contracts.models import Contract, ContractLine, ServicePlan
+from contracts.tests.factories import make_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -45,19 +46,7 @@ def test_engineer_adds_a_contract_with_lines_and_they_get_service_indexes(admin_
 
 
 def test_contract_search_by_serial_and_nip(admin_client, company):
-    from contracts.services import LineData, contract_upsert
-
-    contract_upsert(
-        number="B200002",
-        customer_nip=company.nip,
-        customer_name=company.name,
-        reseller_nip=None,
-        reseller_name=None,
-        plan_name="HEZO+",
-        starts_on="2024-06-01",
-        ends_on="2027-05-31",
-        lines=[LineData(serial="A30-2406-00417", model="A30")],
-    )
+    make_contract(customer=company, number="B200002", plan_name="HEZO+", serials=("A30-2406-00417",))
     for term in ["A30-2406-00417", company.nip, "b200002"]:
         page = admin_client.get("/admin/contracts/contract/", {"q": term}).content.decode()
         assert "B200002" in page, term
@@ -65,19 +54,7 @@ def test_contract_search_by_serial_and_nip(admin_client, company):
 
 
 def test_contract_page_shows_lines_in_the_new_notation(admin_client, company):
-    from contracts.services import LineData, contract_upsert
-
-    contract, _ = contract_upsert(
-        number="A100001",
-        customer_nip=company.nip,
-        customer_name=company.name,
-        reseller_nip=None,
-        reseller_name=None,
-        plan_name="HEZO 360",
-        starts_on="2025-03-01",
-        ends_on="2028-02-29",
-        lines=[LineData(serial="FG60FTK21009876", model="FortiGate 60F")],
-    )
+    contract = make_contract(customer=company, serials=("FG60FTK21009876",))
     page = admin_client.get(f"/admin/contracts/contract/{contract.pk}/change/").content.decode()
     assert "(H)-FG60FTK21009876" in page
     assert admin_client.get("/admin/contracts/serviceplan/").status_code == 200
