@@ -37,6 +37,16 @@ def celery_in_process():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache(settings, request):
+    """Each test gets an empty cache of its own (throttle counters must not leak between tests). Tests
+    marked `real_cache` keep the configured one (Redis in CI)."""
+    if "real_cache" not in request.keywords:
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+        }
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_FILE_PATH = tmp_path / "mail"
@@ -58,7 +68,7 @@ def company(db):
 def other_company(db):
     from contracts.tests.factories import CompanyFactory
 
-    return CompanyFactory(name="Żółta Łódź S.A.", nip="9512359848")
+    return CompanyFactory(name="Żółta Łódź S.A.", nip="9512359849")
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from two_factor.utils import default_device
 
@@ -18,5 +20,31 @@ def otp_required(view):
         if user.is_authenticated and default_device(user) is None:
             return redirect_to_login(request.get_full_path(), reverse("two_factor:setup"))
         return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def verified_required(view):
+    """`otp_required`, and the account passed verification (SPEC §3); otherwise the verification form."""
+
+    @otp_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.company_id is None:
+            return redirect("accounts:verify")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def customer_required(view):
+    """A verified customer user: contract pages. A partner sees no contract data, so gets a 404."""
+
+    @verified_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_verified_customer:
+            raise Http404
+        return view(request, *args, **kwargs)
 
     return wrapper

@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.utils.translation import gettext_lazy as _
 
 from contracts.nip import nip_parse
+from contracts.notation import contract_number_parse, serial_parse
 
 from .models import Language, User, email_normalize
 
@@ -89,3 +90,22 @@ class AdminUserChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+
+class VerificationForm(forms.Form):
+    """SPEC §3 and §11: contract number + one serial of that contract, in any accepted notation."""
+
+    contract_number = forms.CharField(
+        label=_("Contract number"), max_length=20, help_text=_("One letter and six digits, e.g. A123456.")
+    )
+    serial = forms.CharField(
+        label=_("Serial number of a device on this contract"),
+        max_length=120,
+        help_text=_("For example FG1234567890 or (H)-FG1234567890; for software, the licence key with its dashes."),
+    )
+
+    def clean_contract_number(self):
+        return contract_number_parse(self.cleaned_data["contract_number"])
+
+    def clean_serial(self):
+        return serial_parse(self.cleaned_data["serial"])

@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
+from contracts.models import Contract
 from core.services import email_queue
 
-from .models import User, email_normalize
+from .models import Role, User, email_normalize
 from .tokens import activation_token_make
 
 
@@ -85,3 +87,36 @@ def activation_resend(*, email: str) -> None:
     user = User.objects.filter(email=email_normalize(email), is_active=False, last_login__isnull=True).first()
     if user is not None:
         _activation_email_queue(user)
+
+
+class VerificationFailed(Exception):
+    """The account's NIP, the contract and the serial are not on one contract. Deliberately one error:
+    the form must not tell which part was wrong (SPEC §3)."""
+
+
+@transaction.atomic
+def user_verify(*, user: User, contract_number: str, serial: str) -> User:
+    """Make the user a verified customer (their NIP is the contract's customer) or partner (their NIP is
+    the contract's reseller) when the serial is on that contract. `contract_number` and `serial` are
+    already parsed: a canonical number and a `SerialInput`."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.company_id is not None:
+        return user
+    contract = Contract.objects.select_related("customer", "reseller").filter(number=contract_number).first()
+    if contract is None:
+        raise VerificationFailed
+    lines = contract.lines.filter(serial=serial.serial)
+    if serial.index is not None:
+        lines = lines.filter(service_index=serial.index)
+    if not lines.exists():
+        raise VerificationFailed
+    if user.nip and user.nip == contract.customer.nip:
+        user.company, user.role = contract.customer, Role.CUSTOMER
+    elif user.nip and contract.reseller is not None and user.nip == contract.reseller.nip:
+        user.company, user.role = contract.reseller, Role.PARTNER
+    else:
+        raise VerificationFailed
+    user.verified_at = timezone.now()
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["company", "role", "verified_at"])
+    return user

@@ -8,6 +8,7 @@ app_name = "accounts"
 urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("register/", views.register, name="register"),
+    path("verify/", views.verify, name="verify"),
     path("register/done/", views.register_done, name="register_done"),
     path("activate/resend/", views.activation_resend_view, name="activation_resend"),
     path("activate/<str:token>/", views.activate, name="activate"),

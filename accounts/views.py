@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -5,9 +6,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django_ratelimit.core import is_ratelimited
 
-from .forms import ActivationResendForm, RegistrationForm
-from .services import activation_resend, user_activate, user_register
+from .access import otp_required
+from .forms import ActivationResendForm, RegistrationForm, VerificationForm
+from .services import VerificationFailed, activation_resend, user_activate, user_register, user_verify
 from .tokens import activation_token_user
 
 
@@ -68,3 +71,45 @@ def activation_resend_view(request):
         )
         return redirect("accounts:activation_resend")
     return render(request, "accounts/activation_resend.html", {"form": form})
+
+
+def _verification_throttled(request) -> bool:
+    """Per account and per IP: each POST counts, so the form cannot be used to test contract/serial pairs."""
+    by_account = is_ratelimited(
+        request, group="verify", key="user", rate=settings.MYHEZO_VERIFY_RATE_PER_ACCOUNT, method="POST", increment=True
+    )
+    by_ip = is_ratelimited(
+        request, group="verify-ip", key="ip", rate=settings.MYHEZO_VERIFY_RATE_PER_IP, method="POST", increment=True
+    )
+    return by_account or by_ip
+
+
+@otp_required
+def verify(request):
+    if request.user.company_id is not None:
+        return redirect("core:dashboard")
+    form = VerificationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if _verification_throttled(request):
+            form.add_error(None, _("Too many attempts. Wait a few minutes and try again, or contact the helpdesk."))
+            status = 429
+        elif form.is_valid():
+            try:
+                user_verify(
+                    user=request.user,
+                    contract_number=form.cleaned_data["contract_number"],
+                    serial=form.cleaned_data["serial"],
+                )
+            except VerificationFailed:
+                form.add_error(
+                    None,
+                    _(
+                        "We could not verify your account with these details. Check the contract number and the "
+                        "serial number, and that you registered with the NIP of the company on the contract."
+                    ),
+                )
+            else:
+                messages.success(request, _("Your account is verified."))
+                return redirect("core:dashboard")
+    return render(request, "accounts/verify.html", {"form": form}, status=status)

@@ -10,6 +10,7 @@ from django.views.i18n import set_language
 
 from accounts.access import otp_required
 from accounts.services import user_language_set
+from contracts.selectors import active_contracts_for_user
 
 from .forms import ContactForm
 from .services import contact_message_submit
@@ -24,7 +25,7 @@ def home(request):
 
 @otp_required
 def dashboard(request):
-    return render(request, "core/dashboard.html")
+    return render(request, "core/dashboard.html", {"active_contracts": active_contracts_for_user(request.user)})
 
 
 def contact(request):

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_totp",
     "two_factor",
+    "django_ratelimit",
     "core",
     "accounts",
     "contracts",
@@ -175,6 +176,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_sweep", "schedule": crontab(minute="*")},
 }
+
+# Throttling counts live in the default cache. Django's own RedisCache increments atomically, which
+# django-ratelimit does not list (W001). The embedded default's local-memory cache is per process (E003):
+# fine for one dev server; production sets REDIS_URL so every web process shares the counts.
+RATELIMIT_USE_CACHE = "default"
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if REDIS_URL else ["django_ratelimit.E003"])
+# Behind a proxy that overwrites it, e.g. HTTP_X_REAL_IP; else the socket address.
+RATELIMIT_IP_META_KEY = env.str("MYHEZO_CLIENT_IP_META_KEY", default="REMOTE_ADDR")
+MYHEZO_VERIFY_RATE_PER_ACCOUNT = env.str("MYHEZO_VERIFY_RATE_PER_ACCOUNT", default="5/15m")
+MYHEZO_VERIFY_RATE_PER_IP = env.str("MYHEZO_VERIFY_RATE_PER_IP", default="20/h")
 
 # --- E-mail -----------------------------------------------------------------------------------------
 EMAIL_FILE_PATH = VAR_DIR / "mail"

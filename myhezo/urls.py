@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("core.urls")),
     path("accounts/", include((two_factor.urlpatterns, "two_factor"))),
     path("accounts/", include("accounts.urls")),
+    path("contracts/", include("contracts.urls")),
     path("admin/", admin.site.urls),
 ]
