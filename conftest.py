@@ -133,6 +133,9 @@ def login_with_otp(client):
     return login
 
 
+# Transactional tests (browser, real worker) empty every table when they end, the seeded service plans
+# included: they are marked serialized_rollback=True so that each starts from the migrated data.
+
 # --- A real browser ----------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 from django_otp.oath import totp
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SAMPLE = Path(__file__).resolve().parent.parent / "migration" / "tests" / "data" / "sample.jsonl"
 PASSWORD = "Zielony-Kot-Na-Dachu-77"
