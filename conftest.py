@@ -133,8 +133,17 @@ def login_with_otp(client):
     return login
 
 
-# Transactional tests (browser, real worker) empty every table when they end, the seeded service plans
-# included: they are marked serialized_rollback=True so that each starts from the migrated data.
+@pytest.fixture
+def service_plans(db):
+    """The plans the data migration seeds. A transactional test (browser, real worker) empties every table
+    when it ends, seeded rows included, so tests that run after one and need the plans ask for this."""
+    import importlib
+
+    from django.apps import apps
+
+    seed = importlib.import_module("contracts.migrations.0003_seed_service_plans").seed
+    seed(apps, None)
+
 
 # --- A real browser ----------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 from django_otp.oath import totp
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SAMPLE = Path(__file__).resolve().parent.parent / "migration" / "tests" / "data" / "sample.jsonl"
 PASSWORD = "Zielony-Kot-Na-Dachu-77"
@@ -30,7 +30,9 @@ def on_a_working_day():
         yield
 
 
-def test_new_customer_registers_activates_enrols_verifies_and_sees_contracts(browser_page, on_a_working_day):
+def test_new_customer_registers_activates_enrols_verifies_and_sees_contracts(
+    browser_page, on_a_working_day, service_plans
+):
     with pytest.raises(SystemExit):  # the sample holds bad records on purpose: exit status 1
         call_command("import_legacy", str(SAMPLE))
 
