@@ -1,11 +1,15 @@
 """Demo data for the embedded default (`make run`). Idempotent: running it again resets the same rows."""
 
+from base64 import b32decode
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Language, User
+from accounts.models import Language, Role, User
 from contracts.services import LineData, company_upsert, contract_upsert
 
 DEMO_PASSWORD = "demo-hezo-portal"  # noqa: S105 - public by design; loads only with DEBUG
@@ -26,6 +30,9 @@ DEMO_CONTRACTS = [
         "lines": [LineData(serial="FG100FDEMO000001", model="FortiGate 100F")],
     },
 ]
+# Public demo second factor: add the secret to an authenticator app, or log in with the backup code
+# (each run of this command issues it again).
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - public demo, as above
 DEMO_USERS = [
     {
         "email": "klient@example.com",
@@ -35,6 +42,7 @@ DEMO_USERS = [
         "is_staff": False,
         "is_superuser": False,
         "role": "customer",
+        "backup_code": "demo1111",
     },
     {
         "email": "inzynier@example.com",
@@ -44,8 +52,18 @@ DEMO_USERS = [
         "is_staff": True,
         "is_superuser": True,
         "role": "engineer (admin)",
+        "backup_code": "demo2222",
     },
 ]
+
+
+def _demo_second_factor(user: User, backup_code: str) -> None:
+    TOTPDevice.objects.update_or_create(
+        user=user, name="default", defaults={"key": b32decode(DEMO_TOTP_SECRET).hex(), "confirmed": True}
+    )
+    static, _created = StaticDevice.objects.get_or_create(user=user, name="backup", defaults={"confirmed": True})
+    static.token_set.all().delete()
+    static.token_set.create(token=backup_code)
 
 
 class Command(BaseCommand):
@@ -77,6 +95,7 @@ class Command(BaseCommand):
         for data in DEMO_USERS:
             data = dict(data)
             role = data.pop("role")
+            backup_code = data.pop("backup_code")
             user = User.objects.filter(email=data["email"]).first() or User(email=data["email"])
             for field, value in data.items():
                 setattr(user, field, value)
@@ -85,7 +104,12 @@ class Command(BaseCommand):
             user.language = Language.POLISH
             user.is_active = True
             user.set_password(DEMO_PASSWORD)
+            if not user.is_staff:
+                user.company, user.role = company, Role.CUSTOMER
+                user.verified_at = user.verified_at or timezone.now()
             user.full_clean()
             user.save()
-            self.stdout.write(f"  {role:<18} {user.email:<24} password: {DEMO_PASSWORD}")
+            _demo_second_factor(user, backup_code)
+            self.stdout.write(f"  {role:<18} {user.email:<24} password: {DEMO_PASSWORD}  backup code: {backup_code}")
+        self.stdout.write(f"  TOTP secret of both (for an authenticator app): {DEMO_TOTP_SECRET}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
