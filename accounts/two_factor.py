@@ -4,9 +4,15 @@ The views keep the `two_factor` namespace that the package's templates and redir
 are the portal's (`/accounts/login/`, SPEC §11).
 """
 
+from django.conf import settings
+from django.contrib import messages
 from django.urls import path
+from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
 from two_factor import views as tf_views
 from two_factor.utils import get_otpauth_url
+
+from .models import email_normalize
 
 ISSUER = "myHEZO"
 
@@ -14,6 +20,39 @@ ISSUER = "myHEZO"
 class LoginView(tf_views.LoginView):
     template_name = "two_factor/core/login.html"
     redirect_authenticated_user = False
+
+    def post(self, *args, **kwargs):
+        """Password attempts are throttled per login and per client IP; the counts expire with their window,
+        so nobody is locked out for good. Wrong codes are slowed down by django-otp per device."""
+        username = email_normalize(self.request.POST.get("auth-username", ""))
+        if username and self._password_attempts_throttled(username):
+            messages.error(
+                self.request,
+                _("Too many login attempts. Wait a few minutes and try again, or contact the helpdesk."),
+            )
+            response = self.render(self.get_form())
+            response.status_code = 429
+            return response
+        return super().post(*args, **kwargs)
+
+    def _password_attempts_throttled(self, username: str) -> bool:
+        by_login = is_ratelimited(
+            self.request,
+            group="login",
+            key=lambda _group, _request: username,
+            rate=settings.MYHEZO_LOGIN_RATE_PER_ACCOUNT,
+            method="POST",
+            increment=True,
+        )
+        by_ip = is_ratelimited(
+            self.request,
+            group="login-ip",
+            key="ip",
+            rate=settings.MYHEZO_LOGIN_RATE_PER_IP,
+            method="POST",
+            increment=True,
+        )
+        return by_login or by_ip
 
 
 class SetupView(tf_views.SetupView):

@@ -186,6 +186,8 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if REDIS_URL else ["dja
 RATELIMIT_IP_META_KEY = env.str("MYHEZO_CLIENT_IP_META_KEY", default="REMOTE_ADDR")
 MYHEZO_VERIFY_RATE_PER_ACCOUNT = env.str("MYHEZO_VERIFY_RATE_PER_ACCOUNT", default="5/15m")
 MYHEZO_VERIFY_RATE_PER_IP = env.str("MYHEZO_VERIFY_RATE_PER_IP", default="20/h")
+MYHEZO_LOGIN_RATE_PER_ACCOUNT = env.str("MYHEZO_LOGIN_RATE_PER_ACCOUNT", default="10/15m")
+MYHEZO_LOGIN_RATE_PER_IP = env.str("MYHEZO_LOGIN_RATE_PER_IP", default="60/h")
 
 # --- E-mail -----------------------------------------------------------------------------------------
 EMAIL_FILE_PATH = VAR_DIR / "mail"

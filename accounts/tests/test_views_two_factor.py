@@ -89,3 +89,35 @@ def test_password_alone_does_not_open_the_dashboard_of_an_enrolled_user(client, 
     client.force_login(customer)
     response = client.get("/dashboard/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def password_step(client, email, password):
+    return client.post(
+        "/accounts/login/",
+        {"login_view-current_step": "auth", "auth-username": email, "auth-password": password},
+    )
+
+
+def test_password_attempts_are_throttled_per_login_then_cool_off(client, customer, settings):
+    import time_machine
+    from django.utils import timezone
+
+    settings.MYHEZO_LOGIN_RATE_PER_ACCOUNT = "3/m"
+    for _ in range(3):
+        assert password_step(client, customer.email, "wrong-password-123").status_code == 200
+    response = password_step(client, customer.email.upper(), DEFAULT_PASSWORD)
+    assert response.status_code == 429
+    assert "Zbyt wiele prób logowania" in response.content.decode()
+    assert not client.session.get("_auth_user_id")
+    # Another login from the same place is not affected.
+    assert password_step(client, "someone@example.com", "x").status_code == 200
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=2)):
+        response = password_step(client, customer.email, DEFAULT_PASSWORD)
+    assert response.status_code == 302  # no device yet: logged in, sent to enrolment
+
+
+def test_password_attempts_are_throttled_per_ip(client, customer, settings):
+    settings.MYHEZO_LOGIN_RATE_PER_IP = "2/h"
+    assert password_step(client, "a@example.com", "x").status_code == 200
+    assert password_step(client, "b@example.com", "x").status_code == 200
+    assert password_step(client, customer.email, DEFAULT_PASSWORD).status_code == 429
