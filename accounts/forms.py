@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.utils.translation import gettext_lazy as _
@@ -109,3 +110,12 @@ class VerificationForm(forms.Form):
 
     def clean_serial(self):
         return serial_parse(self.cleaned_data["serial"])
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, with the e-mail going through the outbox in the user's language (SPEC §9)."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        from .services import password_reset_email_queue
+
+        password_reset_email_queue(user=context["user"], uid=context["uid"], token=context["token"])

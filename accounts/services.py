@@ -72,6 +72,16 @@ def user_register(
     return user
 
 
+def password_reset_email_queue(*, user: User, uid: str, token: str) -> None:
+    link = settings.MYHEZO_BASE_URL + reverse("accounts:password_reset_confirm", args=[uid, token])
+    email_queue(
+        to=[user.email],
+        template="accounts/emails/password_reset",
+        context={"user": user, "link": link},
+        language=user.language,
+    )
+
+
 @transaction.atomic
 def user_activate(*, user: User) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)

@@ -1,5 +1,5 @@
 from django.urls import path
-from django.views.generic import RedirectView
+from django.views.generic import RedirectView, TemplateView
 
 from . import views
 
@@ -10,6 +10,18 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("verify/", views.verify, name="verify"),
     path("register/done/", views.register_done, name="register_done"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        TemplateView.as_view(template_name="accounts/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path("password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path(
+        "password/reset/complete/",
+        TemplateView.as_view(template_name="accounts/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
     path("activate/resend/", views.activation_resend_view, name="activation_resend"),
     path("activate/<str:token>/", views.activate, name="activate"),
     # A freshly activated user enrols the second factor before anything else.

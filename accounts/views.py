@@ -3,13 +3,14 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_ratelimit.core import is_ratelimited
 
 from .access import otp_required
-from .forms import ActivationResendForm, RegistrationForm, VerificationForm
+from .forms import ActivationResendForm, PasswordResetForm, RegistrationForm, VerificationForm
 from .services import VerificationFailed, activation_resend, user_activate, user_register, user_verify
 from .tokens import activation_token_user
 
@@ -113,3 +114,29 @@ def verify(request):
                 messages.success(request, _("Your account is verified."))
                 return redirect("core:dashboard")
     return render(request, "accounts/verify.html", {"form": form}, status=status)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """The same answer whether or not the address has an account; requests are throttled per address and
+    per IP so the form cannot flood a mailbox."""
+
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        by_email = is_ratelimited(
+            self.request, group="reset", key=lambda _g, _r: email, rate="3/h", method="POST", increment=True
+        )
+        by_ip = is_ratelimited(self.request, group="reset-ip", key="ip", rate="20/h", method="POST", increment=True)
+        if by_email or by_ip:
+            return redirect(self.success_url)  # same page as a sent e-mail: reveals nothing
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    # No login after the reset: the next login asks for the second factor as always.
+    post_reset_login = False
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
