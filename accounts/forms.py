@@ -119,3 +119,34 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         from .services import password_reset_email_queue
 
         password_reset_email_queue(user=context["user"], uid=context["uid"], token=context["token"])
+
+
+class EmailChangeForm(forms.Form):
+    new_email = forms.EmailField(
+        label=_("New e-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("To make sure it is you."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_new_email(self):
+        email = email_normalize(self.cleaned_data["new_email"])
+        if email == self.user.email:
+            raise forms.ValidationError(_("This is already your e-mail address."))
+        return email
+
+    def clean_password(self):
+        if not self.user.check_password(self.cleaned_data["password"]):
+            raise forms.ValidationError(_("The password is not correct."))
+        return self.cleaned_data["password"]
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)

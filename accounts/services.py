@@ -7,7 +7,7 @@ from contracts.models import Contract
 from core.services import email_queue
 
 from .models import Role, User, email_normalize
-from .tokens import activation_token_make
+from .tokens import activation_token_make, email_change_token_make
 
 
 @transaction.atomic
@@ -129,4 +129,42 @@ def user_verify(*, user: User, contract_number: str, serial: str) -> User:
     user.verified_at = timezone.now()
     user.full_clean(exclude=["password"])
     user.save(update_fields=["company", "role", "verified_at"])
+    return user
+
+
+class EmailTaken(Exception):
+    """Another account already uses the address."""
+
+
+@transaction.atomic
+def email_change_request(*, user: User, new_email: str) -> None:
+    """Send a confirmation link to the new address; nothing changes until it is opened."""
+    new_email = email_normalize(new_email)
+    link = settings.MYHEZO_BASE_URL + reverse(
+        "accounts:email_change_confirm", args=[email_change_token_make(user, new_email)]
+    )
+    email_queue(
+        to=[new_email],
+        template="accounts/emails/email_change_confirm",
+        context={"user": user, "link": link, "new_email": new_email},
+        language=user.language,
+    )
+
+
+@transaction.atomic
+def email_change_confirm(*, user: User, new_email: str) -> User:
+    """Switch the login to the confirmed address and tell the old one."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+        raise EmailTaken
+    old_email = user.email
+    user.email = new_email
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["email"])
+    email_queue(
+        to=[old_email],
+        template="accounts/emails/email_changed_notice",
+        context={"user": user, "old_email": old_email, "new_email": new_email},
+        language=user.language,
+    )
     return user

@@ -30,3 +30,23 @@ def activation_token_user(token: str) -> User | None:
     if user is None or user.is_active or not constant_time_compare(_state(user), data.get("s", "")):
         return None
     return user
+
+
+EMAIL_CHANGE_SALT = "accounts.email_change"
+
+
+def email_change_token_make(user: User, new_email: str) -> str:
+    return signing.dumps({"u": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT, compress=True)
+
+
+def email_change_token_read(token: str) -> tuple[User, str] | None:
+    """The user and the new address, or None when the token is forged, expired or already used (the
+    account's address is no longer the one it was made for)."""
+    try:
+        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.MYHEZO_ACTIVATION_TIMEOUT.total_seconds())
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("u"), email=data.get("old"), is_active=True).first()
+    if user is None:
+        return None
+    return user, data["new"]

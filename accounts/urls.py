@@ -10,6 +10,10 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("verify/", views.verify, name="verify"),
     path("register/done/", views.register_done, name="register_done"),
+    path("settings/", views.account_settings, name="settings"),
+    path("settings/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("settings/email/", views.email_change, name="email_change"),
+    path("settings/email/confirm/<str:token>/", views.email_change_confirm_view, name="email_change_confirm"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",

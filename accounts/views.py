@@ -4,15 +4,34 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_ratelimit.core import is_ratelimited
 
 from .access import otp_required
-from .forms import ActivationResendForm, PasswordResetForm, RegistrationForm, VerificationForm
-from .services import VerificationFailed, activation_resend, user_activate, user_register, user_verify
-from .tokens import activation_token_user
+from .forms import (
+    ActivationResendForm,
+    EmailChangeForm,
+    LanguageForm,
+    PasswordResetForm,
+    RegistrationForm,
+    VerificationForm,
+)
+from .services import (
+    EmailTaken,
+    VerificationFailed,
+    activation_resend,
+    email_change_confirm,
+    email_change_request,
+    user_activate,
+    user_language_set,
+    user_register,
+    user_verify,
+)
+from .tokens import activation_token_user, email_change_token_read
 
 
 class LogoutView(auth_views.LogoutView):
@@ -140,3 +159,56 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login = False
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+@otp_required
+def account_settings(request):
+    form = LanguageForm(request.POST or None, initial={"language": request.user.language})
+    if request.method == "POST" and form.is_valid():
+        user_language_set(user=request.user, language=form.cleaned_data["language"])
+        translation.activate(form.cleaned_data["language"])
+        messages.success(request, _("Saved."))
+        return redirect("accounts:settings")
+    return render(request, "accounts/settings.html", {"language_form": form})
+
+
+@method_decorator(otp_required, name="dispatch")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:settings")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
+@otp_required
+@sensitive_post_parameters("password")
+def email_change(request):
+    form = EmailChangeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        email_change_request(user=request.user, new_email=form.cleaned_data["new_email"])
+        messages.info(
+            request,
+            _("We have sent a confirmation link to the new address. Your e-mail changes when you open it."),
+        )
+        return redirect("accounts:settings")
+    return render(request, "accounts/email_change.html", {"form": form})
+
+
+@never_cache
+def email_change_confirm_view(request, token: str):
+    found = email_change_token_read(token)
+    if found is None:
+        return render(request, "accounts/activation_invalid.html", status=400)
+    user, new_email = found
+    if request.method == "POST":
+        try:
+            email_change_confirm(user=user, new_email=new_email)
+        except EmailTaken:
+            messages.error(request, _("This e-mail address is already used by another account."))
+            return redirect("core:home")
+        messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": new_email})
+        return redirect("core:dashboard" if request.user.is_authenticated else "two_factor:login")
+    return render(request, "accounts/email_change_confirm.html", {"new_email": new_email})
