@@ -97,3 +97,4 @@ def test_new_customer_registers_activates_enrols_verifies_and_sees_contracts(
     page.get_by_role("button", name="Potwierdź").click()
     assert page.url.endswith("/dashboard/")
     sees_both_active_contracts()
+    assert mail.outbox and all(PASSWORD not in m.body + str(m.alternatives) for m in mail.outbox)
