@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView, TemplateView
 
@@ -6,7 +7,7 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("register/", views.register, name="register"),
     path("verify/", views.verify, name="verify"),
     path("register/done/", views.register_done, name="register_done"),

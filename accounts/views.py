@@ -34,10 +34,6 @@ from .services import (
 from .tokens import activation_token_user, email_change_token_read
 
 
-class LogoutView(auth_views.LogoutView):
-    pass
-
-
 @sensitive_post_parameters("password1", "password2")
 def register(request):
     if request.user.is_authenticated:
