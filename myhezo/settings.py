@@ -208,6 +208,15 @@ MYHEZO_HELPDESK_LANGUAGE = env.str("MYHEZO_HELPDESK_LANGUAGE", default="pl")
 MYHEZO_ESCALATION_EMAIL = env.str("MYHEZO_ESCALATION_EMAIL", default="escalation@myhezo.pl")
 MYHEZO_ESCALATION_PHONE = env.str("MYHEZO_ESCALATION_PHONE", default="12 25 25 502")
 
+MYHEZO_ENGINEERS_EMAIL = env.str("MYHEZO_ENGINEERS_EMAIL", default=MYHEZO_HELPDESK_EMAIL)
+MYHEZO_ENGINEERS_LANGUAGE = env.str("MYHEZO_ENGINEERS_LANGUAGE", default=MYHEZO_HELPDESK_LANGUAGE)
+
+# Ticket attachments (SPEC §4): per file and per message.
+MYHEZO_ATTACHMENT_MAX_BYTES = env.int("MYHEZO_ATTACHMENT_MAX_MB", default=20) * 1024 * 1024
+MYHEZO_ATTACHMENT_MAX_FILES = env.int("MYHEZO_ATTACHMENT_MAX_FILES", default=10)
+MYHEZO_TICKET_MAX_CCS = env.int("MYHEZO_TICKET_MAX_CCS", default=20)
+MYHEZO_TICKETS_PER_PAGE = 25
+
 # Activation links work once and expire after this long (SPEC §3).
 MYHEZO_ACTIVATION_TIMEOUT = timedelta(hours=env.int("MYHEZO_ACTIVATION_HOURS", default=72))
 # Absolute links in e-mails (no request at hand in a task): the portal's public address.

@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include((two_factor.urlpatterns, "two_factor"))),
     path("accounts/", include("accounts.urls")),
     path("contracts/", include("contracts.urls")),
+    path("tickets/", include("tickets.urls")),
     path("admin/", admin.site.urls),
 ]

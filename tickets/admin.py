@@ -1,0 +1,303 @@
+"""The engineers' desk (SPEC §7). Every change goes through `tickets.services`; this module only shows
+the ticket and hands forms to the services."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from contracts.models import Priority
+
+from . import services
+from .forms import AssignForm, EngineerReplyForm, PhoneContactForm, PhoneIntakeForm, PriorityForm, StatusForm
+from .models import Attachment, EventAction, Status, Ticket
+from .selectors import tickets_with_line_notation
+from .views import attachment_response
+
+
+class EscalatedFilter(admin.SimpleListFilter):
+    title = _("escalated")
+    parameter_name = "escalated"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(escalated_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(escalated_at__isnull=True)
+        return queryset
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = _("open or closed")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("open")), ("no", _("closed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(status=Status.CLOSED)
+        if self.value() == "no":
+            return queryset.filter(status=Status.CLOSED)
+        return queryset
+
+
+def _event_value(event, value: str) -> str:
+    # Status and priority are stored as codes and shown in the reader's language.
+    if event.action == EventAction.STATUS and value in Status.values:
+        return Status(value).label
+    if event.action == EventAction.PRIORITY and value in Priority.values:
+        return Priority(value).label
+    return value
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "title",
+        "company",
+        "plan",
+        "priority",
+        "status",
+        "assignee",
+        "is_escalated",
+        "last_activity_at",
+    ]
+    list_filter = [OpenFilter, "status", "priority", "contract__plan", "source", EscalatedFilter, "assignee"]
+    list_select_related = ["company", "contract__plan", "assignee"]
+    search_fields = ["=number", "title", "line__serial", "=company__nip", "company__name", "=contract__number"]
+    ordering = ["-last_activity_at"]
+    list_per_page = 100
+    show_full_result_count = False
+
+    # Every HEZO engineer (staff) works the desk; model permissions are for the rest of the back office.
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("plan"), ordering="contract__plan__name")
+    def plan(self, obj):
+        return obj.contract.plan.name
+
+    @admin.display(description=_("escalated"), boolean=True, ordering="escalated_at")
+    def is_escalated(self, obj):
+        return obj.escalated_at is not None
+
+    def get_urls(self):
+        def wrap(view):
+            return self.admin_site.admin_view(require_POST(view))
+
+        actions = [
+            ("reply", self.reply_view),
+            ("assign", self.assign_view),
+            ("status", self.status_view),
+            ("priority", self.priority_view),
+            ("phone", self.phone_view),
+        ]
+        return [
+            path(f"<int:pk>/{name}/", wrap(view), name=f"tickets_ticket_{name}") for name, view in actions
+        ] + [
+            path(
+                "attachments/<int:attachment_id>/",
+                self.admin_site.admin_view(self.attachment_view),
+                name="tickets_attachment",
+            ),
+            *super().get_urls(),
+        ]
+
+    def attachment_view(self, request, attachment_id):
+        if not self.has_view_permission(request):
+            raise Http404
+        attachment = Attachment.objects.filter(pk=attachment_id).first()
+        if attachment is None:
+            raise Http404
+        return attachment_response(attachment)
+
+    # --- the ticket page -------------------------------------------------------------------------
+
+    def _ticket(self, pk) -> Ticket:
+        ticket = (
+            tickets_with_line_notation(Ticket.objects.select_related("company", "contract__plan", "contract__reseller", "line"))
+            .select_related("assignee", "reporter")
+            .filter(pk=pk)
+            .first()
+        )
+        if ticket is None:
+            raise Http404
+        return ticket
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise Http404
+        return self._desk(request, self._ticket(object_id))
+
+    def _desk(self, request, ticket, **forms):
+        dialog = ticket.messages.prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+        ).order_by("-created_at", "-pk")
+        events = list(ticket.events.select_related("actor"))
+        for event in events:
+            event.old_display = _event_value(event, event.old_value)
+            event.new_display = _event_value(event, event.new_value)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"{ticket.number} · {ticket.title}",
+            "ticket": ticket,
+            "dialog": dialog,
+            "ccs": list(ticket.ccs.all()),
+            "events": events,
+            "reply_form": forms.get("reply_form") or EngineerReplyForm(),
+            "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
+            "status_form": StatusForm(initial={"status": ticket.status}),
+            "priority_form": PriorityForm(initial={"priority": ticket.priority}),
+            "phone_form": forms.get("phone_form") or PhoneContactForm(),
+        }
+        return TemplateResponse(request, "admin/tickets/ticket/desk.html", context, status=400 if forms else 200)
+
+    def _back(self, ticket):
+        return redirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+
+    def _run(self, request, ticket, action, success: str):
+        try:
+            action()
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, success)
+        return self._back(ticket)
+
+    def reply_view(self, request, pk):
+        ticket = self._ticket(pk)
+        form = EngineerReplyForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.ticket_engineer_reply(
+                    ticket=ticket,
+                    engineer=request.user,
+                    body=form.cleaned_data["body"],
+                    internal=form.cleaned_data["internal"],
+                    attachments=form.cleaned_data["attachments"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if form.cleaned_data["internal"]:
+                    messages.success(request, gettext("The internal note has been added."))
+                else:
+                    messages.success(request, gettext("The reply has been sent to the customer."))
+                return self._back(ticket)
+        return self._desk(request, ticket, reply_form=form)
+
+    def phone_view(self, request, pk):
+        ticket = self._ticket(pk)
+        form = PhoneContactForm(request.POST)
+        if form.is_valid():
+            services.ticket_phone_contact_log(ticket=ticket, engineer=request.user, body=form.cleaned_data["body"])
+            messages.success(request, gettext("The phone contact has been logged."))
+            return self._back(ticket)
+        return self._desk(request, ticket, phone_form=form)
+
+    def assign_view(self, request, pk):
+        ticket = self._ticket(pk)
+        if "assign_to_me" in request.POST:
+            assignee = request.user
+        else:
+            form = AssignForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, gettext("Choose an engineer."))
+                return self._back(ticket)
+            assignee = form.cleaned_data["assignee"]
+        return self._run(
+            request,
+            ticket,
+            lambda: services.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee),
+            gettext("The assignee has been saved."),
+        )
+
+    def status_view(self, request, pk):
+        ticket = self._ticket(pk)
+        form = StatusForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, gettext("Choose a status."))
+            return self._back(ticket)
+        return self._run(
+            request,
+            ticket,
+            lambda: services.ticket_status_change(ticket=ticket, actor=request.user, to=form.cleaned_data["status"]),
+            gettext("The status has been saved."),
+        )
+
+    def priority_view(self, request, pk):
+        ticket = self._ticket(pk)
+        form = PriorityForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, gettext("Choose a priority."))
+            return self._back(ticket)
+        return self._run(
+            request,
+            ticket,
+            lambda: services.ticket_priority_change(
+                ticket=ticket, actor=request.user, priority=form.cleaned_data["priority"]
+            ),
+            gettext("The priority has been saved."),
+        )
+
+    # --- phone intake: "Add ticket" ---------------------------------------------------------------
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise Http404
+        form = PhoneIntakeForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = services.ticket_create_by_phone(
+                    contract=data["contract_number"],
+                    serial=data["serial"],
+                    engineer=request.user,
+                    contact_name=data["contact_name"],
+                    contact_email=data["contact_email"],
+                    language=data["language"],
+                    priority=data["priority"],
+                    title=data["title"],
+                    description=data["description"],
+                    attachments=data["attachments"],
+                    cc_emails=data["cc_emails"],
+                    partner_access=data["partner_access"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, gettext("Ticket %(number)s has been opened.") % {"number": ticket.number})
+                return self._back(ticket)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Phone intake: new ticket"),
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/tickets/ticket/phone_intake.html", context, status=400 if form.errors else 200
+        )

@@ -1,0 +1,213 @@
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Company, Contract, ContractLine, Priority
+from contracts.notation import serial_display
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("new")
+    IN_PROGRESS = "in_progress", _("in progress")
+    WAITING = "waiting", _("waiting for customer")
+    CLOSED = "closed", _("closed")
+
+
+class Source(models.TextChoices):
+    PORTAL = "portal", _("portal")
+    PHONE = "phone", _("phone")
+
+
+class TicketNumberCounter(models.Model):
+    """The last ticket number given in a year. Incremented by one atomic upsert, so concurrent openings
+    never share a number; a rolled-back opening leaves a gap, which is allowed."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ticket number counter")
+        verbose_name_plural = _("ticket number counters")
+
+
+class Ticket(models.Model):
+    """A support request about one device line of a contract (SPEC §4)."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    # The customer company that owns the ticket; copied from the contract so access checks need no join.
+    company = models.ForeignKey(Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="tickets")
+    contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="tickets")
+    line = models.ForeignKey(ContractLine, verbose_name=_("device"), on_delete=models.PROTECT, related_name="tickets")
+    title = models.CharField(_("title"), max_length=200)
+    priority = models.CharField(_("priority"), max_length=12, choices=Priority)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.NEW)
+    source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.PORTAL)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reporter"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reported_tickets",
+    )
+    # Kept as given, so the ticket still says who reported it if the account goes away.
+    reporter_name = models.CharField(_("reporter's name"), max_length=300)
+    reporter_email = models.EmailField(_("reporter's e-mail address"))
+    language = models.CharField(_("language of e-mails"), max_length=2, default="pl")
+    partner_access = models.BooleanField(_("reseller may see the ticket"), default=False)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    escalation_reason = models.TextField(_("reason for escalation"), blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        limit_choices_to={"is_staff": True},
+    )
+    created_at = models.DateTimeField(_("opened"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-last_activity_at"]
+        indexes = [
+            models.Index(fields=["company", "-last_activity_at"], name="tickets_company_activity_idx"),
+            models.Index(fields=["contract", "partner_access"], name="tickets_contract_partner_idx"),
+            models.Index(fields=["status", "-last_activity_at"], name="tickets_status_activity_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+    @property
+    def device(self) -> str:
+        """The device line in the new notation; `tickets_for_user` annotates the count it needs."""
+        count = getattr(self, "line_serial_count", None)
+        if count is None:
+            return self.line.notation
+        return serial_display(self.line.serial, self.line.service_index, count)
+
+
+class TicketCc(models.Model):
+    """An extra address that gets every public message of the ticket."""
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="ccs")
+    email = models.EmailField(_("e-mail address"))
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("CC address")
+        verbose_name_plural = _("CC addresses")
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "email"], name="tickets_cc_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class MessageKind(models.TextChoices):
+    REPLY = "reply", _("message")
+    NOTE = "note", _("internal note")
+    PHONE = "phone", _("phone contact")
+
+
+# Only these reach customers, partners and CC addresses, on a page or by e-mail.
+PUBLIC_KINDS = (MessageKind.REPLY,)
+
+
+class Message(models.Model):
+    """One entry of a ticket's dialog. Internal notes and phone-contact logs are for engineers only."""
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=10, choices=MessageKind, default=MessageKind.REPLY)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    author_name = models.CharField(_("author's name"), max_length=300)
+    by_engineer = models.BooleanField(_("written by HEZO"), default=False)
+    body = models.TextField(_("text"), max_length=20000)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["ticket", "-created_at"], name="tickets_message_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} · {self.get_kind_display()} · {self.author_name}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in PUBLIC_KINDS
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    # The stored name is random: nothing the uploader typed reaches the file system.
+    suffix = PurePath(instance.name).suffix.lower()[:10]
+    return f"tickets/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=200)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventAction(models.TextChoices):
+    CREATED = "created", _("opened")
+    STATUS = "status", _("status")
+    PRIORITY = "priority", _("priority")
+    ASSIGNEE = "assignee", _("assignee")
+    CC_ADDED = "cc_added", _("CC address added")
+    CC_REMOVED = "cc_removed", _("CC address removed")
+    PARTNER_ACCESS = "partner_access", _("reseller access")
+    ESCALATED = "escalated", _("escalated")
+    PHONE_CONTACT = "phone_contact", _("phone contact")
+
+
+class TicketEvent(models.Model):
+    """The history of a ticket: who changed what, from what to what. Shown to engineers."""
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    actor_name = models.CharField(_("who"), max_length=300)
+    action = models.CharField(_("what"), max_length=20, choices=EventAction)
+    old_value = models.CharField(_("before"), max_length=300, blank=True)
+    new_value = models.CharField(_("after"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.old_value} → {self.new_value}"
