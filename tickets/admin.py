@@ -115,9 +115,7 @@ class TicketAdmin(admin.ModelAdmin):
             ("priority", self.priority_view),
             ("phone", self.phone_view),
         ]
-        return [
-            path(f"<int:pk>/{name}/", wrap(view), name=f"tickets_ticket_{name}") for name, view in actions
-        ] + [
+        return [path(f"<int:pk>/{name}/", wrap(view), name=f"tickets_ticket_{name}") for name, view in actions] + [
             path(
                 "attachments/<int:attachment_id>/",
                 self.admin_site.admin_view(self.attachment_view),
@@ -138,7 +136,9 @@ class TicketAdmin(admin.ModelAdmin):
 
     def _ticket(self, pk) -> Ticket:
         ticket = (
-            tickets_with_line_notation(Ticket.objects.select_related("company", "contract__plan", "contract__reseller", "line"))
+            tickets_with_line_notation(
+                Ticket.objects.select_related("company", "contract__plan", "contract__reseller", "line")
+            )
             .select_related("assignee", "reporter")
             .filter(pk=pk)
             .first()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import ContractLine, Priority
 
 from .attachments import allowed_extensions, attachments_check
+from .services import emails_clean
 
 PRIORITY_EXPLAINED = {
     Priority.CRITICAL: _("Critical: the device does not work or cannot be reached."),
@@ -59,7 +60,13 @@ CC_SPLIT_RE = re.compile(r"[\s,;]+")
 class TicketCreateForm(forms.Form):
     """SPEC §11 field names: contract_line priority title description attachments cc_emails partner_access."""
 
-    contract_line = forms.ChoiceField(label=_("Device"))
+    contract_line = forms.ChoiceField(
+        label=_("Device"),
+        error_messages={
+            "required": _("Choose a device of an active contract of your company."),
+            "invalid_choice": _("Choose a device of an active contract of your company."),
+        },
+    )
     priority = forms.ChoiceField(
         label=_("Priority"), choices=list(PRIORITY_EXPLAINED.items()), widget=forms.RadioSelect
     )
@@ -88,15 +95,15 @@ class TicketCreateForm(forms.Form):
             groups.setdefault(f"{contract.number} · {contract.plan.name}", []).append(
                 (str(line.pk), f"{line.notation} — {line.model}" if line.model else line.notation)
             )
-        self.fields["contract_line"].choices = [("", "—")] + list(groups.items())
+        self.fields["contract_line"].choices = [("", "—"), *groups.items()]
         if len(self.lines) == 1:
             self.fields["contract_line"].initial = next(iter(self.lines))
         resellers = {line.contract.reseller.name for line in self.lines.values() if line.contract.reseller}
         self.resellers = sorted(resellers)
         if len(resellers) == 1:
-            self.fields["partner_access"].label = _("Let %(reseller)s, the reseller that sold the contract, see this ticket") % {
-                "reseller": self.resellers[0]
-            }
+            self.fields["partner_access"].label = _(
+                "Let %(reseller)s, the reseller that sold the contract, see this ticket"
+            ) % {"reseller": self.resellers[0]}
         self.fields["partner_access"].help_text = _(
             "Off unless you tick it. The reseller's users can read the ticket and its attachments, never write; "
             "you can withdraw this at any time."
@@ -115,7 +122,7 @@ class TicketCreateForm(forms.Form):
         return title
 
     def clean_cc_emails(self) -> list[str]:
-        return [email for email in CC_SPLIT_RE.split(self.cleaned_data["cc_emails"]) if email]
+        return emails_clean(CC_SPLIT_RE.split(self.cleaned_data["cc_emails"]))
 
     def clean(self):
         cleaned = super().clean()
@@ -150,6 +157,9 @@ class TicketFilterForm(forms.Form):
     priority = forms.ChoiceField(label=_("Priority"), required=False)
     contract = forms.ChoiceField(label=_("Contract"), required=False)
 
+    def clean_contract(self) -> str:
+        return self.cleaned_data["contract"].strip().upper()
+
     def __init__(self, *args, contracts: list[str], **kwargs):
         from .models import Status
 
@@ -157,6 +167,8 @@ class TicketFilterForm(forms.Form):
         self.fields["status"].choices = [("", _("all")), ("open", _("open")), *Status.choices]
         self.fields["priority"].choices = [("", _("all")), *Priority.choices]
         self.fields["contract"].choices = [("", _("all"))] + [(number, number) for number in contracts]
+        # A contract that is not in the list (another company's, a typo) finds nothing rather than everything.
+        self.fields["contract"].valid_value = lambda value: True
 
 
 # --- the engineers' desk (admin) ------------------------------------------------------------------
@@ -164,9 +176,7 @@ class TicketFilterForm(forms.Form):
 
 class EngineerReplyForm(forms.Form):
     body = forms.CharField(label=_("Text"), max_length=20000, widget=forms.Textarea(attrs={"rows": 6, "cols": 80}))
-    internal = forms.BooleanField(
-        label=_("Internal note (only engineers see it; nobody is e-mailed)"), required=False
-    )
+    internal = forms.BooleanField(label=_("Internal note (only engineers see it; nobody is e-mailed)"), required=False)
     attachments = attachments_field()
 
 
@@ -210,7 +220,9 @@ class PhoneIntakeForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language of e-mails"), choices=settings.LANGUAGES, help_text=_("Used when the caller has no account.")
     )
-    priority = forms.ChoiceField(label=_("Priority"), choices=list(PRIORITY_EXPLAINED.items()), widget=forms.RadioSelect)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=list(PRIORITY_EXPLAINED.items()), widget=forms.RadioSelect
+    )
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8}))
     attachments = attachments_field()
@@ -228,4 +240,4 @@ class PhoneIntakeForm(forms.Form):
         return contract
 
     def clean_cc_emails(self) -> list[str]:
-        return [email for email in CC_SPLIT_RE.split(self.cleaned_data["cc_emails"]) if email]
+        return emails_clean(CC_SPLIT_RE.split(self.cleaned_data["cc_emails"]))

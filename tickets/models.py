@@ -33,6 +33,9 @@ class TicketNumberCounter(models.Model):
         verbose_name = _("ticket number counter")
         verbose_name_plural = _("ticket number counters")
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
 
 class Ticket(models.Model):
     """A support request about one device line of a contract (SPEC §4)."""

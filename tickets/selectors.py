@@ -15,7 +15,9 @@ from .models import PUBLIC_KINDS, Attachment, Message, Ticket
 
 def tickets_with_line_notation(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     # The `(H)` / `(Hn)` notation needs how many lines share the serial: one subquery, not a query a row.
-    same_serial = ContractLine.objects.with_serial_line_count().filter(pk=OuterRef("line_id")).values("serial_line_count")
+    same_serial = (
+        ContractLine.objects.with_serial_line_count().filter(pk=OuterRef("line_id")).values("serial_line_count")
+    )
     return tickets.annotate(line_serial_count=Subquery(same_serial))
 
 
@@ -28,7 +30,7 @@ def tickets_for_user(user: User) -> QuerySet[Ticket]:
         tickets = Ticket.objects.filter(contract__reseller_id=user.company_id, partner_access=True)
     else:
         return Ticket.objects.none()
-    return tickets_with_line_notation(tickets.select_related("contract__plan", "line", "company"))
+    return tickets_with_line_notation(tickets.select_related("contract__plan", "contract__reseller", "line", "company"))
 
 
 def tickets_search(tickets: QuerySet[Ticket], *, query: str) -> QuerySet[Ticket]:

@@ -85,7 +85,7 @@ def _next_number(year: int) -> str:
     return f"HZ-{year}-{last:06d}"
 
 
-def _emails_clean(raw: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:
+def emails_clean(raw: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:
     """Lower-cased, de-duplicated, each one a valid address (which also rules out CR/LF and commas)."""
     excluded = {e.lower() for e in exclude}
     emails: list[str] = []
@@ -159,7 +159,7 @@ def _links(ticket: Ticket) -> dict[str, str]:
 def _customer_recipients(ticket: Ticket, *, exclude: str = "") -> list[tuple[str, str]]:
     """(address, language) of the reporter and every CC, without the person who caused the e-mail. A CC
     address that belongs to a portal user gets that user's language, any other the ticket's."""
-    addresses = _emails_clean([ticket.reporter_email, *ticket.ccs.values_list("email", flat=True)], exclude=[exclude])
+    addresses = emails_clean([ticket.reporter_email, *ticket.ccs.values_list("email", flat=True)], exclude=[exclude])
     languages = dict(User.objects.filter(email__in=addresses).values_list("email", "language"))
     return [(address, languages.get(address) or ticket.language) for address in addresses]
 
@@ -218,7 +218,7 @@ def _ticket_insert(
             code="no_reseller",
             params={"number": contract.number},
         )
-    ccs = _emails_clean(cc_emails, exclude=[reporter_email])
+    ccs = emails_clean(cc_emails, exclude=[reporter_email])
     if len(ccs) > settings.MYHEZO_TICKET_MAX_CCS:
         raise ValidationError(
             _("Add at most %(limit)d CC addresses."), code="cc_count", params={"limit": settings.MYHEZO_TICKET_MAX_CCS}
@@ -453,7 +453,9 @@ def ticket_reply(*, ticket: Ticket, author: User, body: str, attachments: Sequen
             _status_set(ticket=ticket, actor=author, to=Status.IN_PROGRESS)
         _touch(ticket)
         context = {"message": message, "attachments": list(message.attachments.all())}
-        _notify_customers(ticket=ticket, template="tickets/emails/ticket_message", context=context, exclude=author.email)
+        _notify_customers(
+            ticket=ticket, template="tickets/emails/ticket_message", context=context, exclude=author.email
+        )
         _notify_engineers(
             ticket=ticket, template="tickets/emails/ticket_reply_engineers", context=context, reply_to=author.email
         )
@@ -523,7 +525,7 @@ def ticket_cc_add(*, ticket: Ticket, actor: User, email: str) -> TicketCc:
     if not actor.is_staff:
         _require_customer_of(ticket, actor)
     ticket = _locked(ticket)
-    cleaned = _emails_clean([email])
+    cleaned = emails_clean([email])
     if not cleaned:
         raise ValidationError(_("Enter an e-mail address."), code="cc_empty")
     if ticket.ccs.filter(email=cleaned[0]).exists() or cleaned[0] == ticket.reporter_email:

@@ -53,9 +53,7 @@ def ticket_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request, "tickets/ticket_list.html", {"page": page, "form": form, "query": query.urlencode()}
-    )
+    return render(request, "tickets/ticket_list.html", {"page": page, "form": form, "query": query.urlencode()})
 
 
 @never_cache
@@ -89,7 +87,8 @@ def ticket_new(request):
         else:
             messages.success(
                 request,
-                _("Ticket %(number)s has been opened. We have sent a confirmation by e-mail.") % {"number": ticket.number},
+                _("Ticket %(number)s has been opened. We have sent a confirmation by e-mail.")
+                % {"number": ticket.number},
             )
             return redirect("tickets:detail", number=ticket.number)
     return render(

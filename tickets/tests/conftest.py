@@ -53,7 +53,13 @@ def cast(customer, colleague, other_customer, partner, company, other_company, r
     verify(colleague, company)
     verify(other_customer, other_company)
     verify(partner, reseller, Role.PARTNER)
-    return {"customer": customer, "colleague": colleague, "other": other_customer, "partner": partner, "engineer": engineer}
+    return {
+        "customer": customer,
+        "colleague": colleague,
+        "other": other_customer,
+        "partner": partner,
+        "engineer": engineer,
+    }
 
 
 @pytest.fixture
