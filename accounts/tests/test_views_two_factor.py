@@ -121,3 +121,21 @@ def test_password_attempts_are_throttled_per_ip(client, customer, settings):
     assert password_step(client, "a@example.com", "x").status_code == 200
     assert password_step(client, "b@example.com", "x").status_code == 200
     assert password_step(client, customer.email, DEFAULT_PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [("/contracts/", "/contracts/"), ("https://evil.example/", "/dashboard/"), ("//evil.example/x", "/dashboard/")],
+)
+def test_login_returns_to_the_page_asked_for_but_never_to_another_site(client, customer, next_url, lands_on):
+    device = TOTPDevice.objects.create(user=customer, name="default", confirmed=True)
+    login_url = f"/accounts/login/?next={next_url}"
+    form = client.get(login_url).content.decode()
+    assert 'name="next" value=""' not in form  # an empty field would override the query string
+    client.post(
+        login_url,
+        {"login_view-current_step": "auth", "auth-username": customer.email, "auth-password": DEFAULT_PASSWORD},
+    )
+    code = f"{totp(device.bin_key, step=30, t0=0, digits=6):06d}"
+    response = client.post(login_url, {"login_view-current_step": "token", "token-otp_token": code})
+    assert response.status_code == 302 and response["Location"] == lands_on
