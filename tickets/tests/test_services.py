@@ -254,3 +254,17 @@ def test_attachment_files_are_stored_under_random_names(cast, contract):
     assert attachment.name == "passwd.txt"
     assert "passwd" not in attachment.file.name and ".." not in attachment.file.name
     assert default_storage.exists(attachment.file.name)
+
+
+def test_each_recipient_gets_the_email_in_their_language(cast, contract, outbox):
+    cast["colleague"].language = "en"
+    cast["colleague"].save()
+    ticket = make_ticket(
+        author=cast["customer"], contract=contract, cc_emails=[cast["colleague"].email, "x@example.com"]
+    )
+    outbox.mark()
+    services.ticket_engineer_reply(ticket=ticket, engineer=cast["engineer"], body="Odpowiedź")
+    by_address = {email.to[0]: email for email in outbox.all()}
+    assert by_address["piotr@kowalski.example"].subject.endswith("New message: VPN nie zestawia się po aktualizacji")
+    assert "Nowa wiadomość" in by_address["anna@kowalski.example"].subject
+    assert "Nowa wiadomość" in by_address["x@example.com"].subject  # no account: the ticket's language
