@@ -22,6 +22,8 @@ def test_demo_customer_logs_in_with_the_printed_backup_code_and_sees_demo_contra
     assert response.status_code == 302
     page = client.get("/dashboard/").content.decode()
     assert "D900001" in page and "D900002" in page and "(H)-FG100FDEMO000001" in page
+    tickets = client.get("/tickets/").content.decode()
+    assert "Tunel IPsec do oddziału rozłącza się co kilka godzin" in tickets
 
 
 def test_demo_data_refuses_to_load_without_debug(settings):

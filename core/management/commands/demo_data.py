@@ -10,6 +10,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Language, Role, User
+from contracts.models import ContractLine
 from contracts.services import LineData, company_upsert, contract_upsert
 
 DEMO_PASSWORD = "demo-hezo-portal"  # noqa: S105 - public by design; loads only with DEBUG
@@ -111,5 +112,30 @@ class Command(BaseCommand):
             user.save()
             _demo_second_factor(user, backup_code)
             self.stdout.write(f"  {role:<18} {user.email:<24} password: {DEMO_PASSWORD}  backup code: {backup_code}")
+        self._demo_ticket(company)
         self.stdout.write(f"  TOTP secret of both (for an authenticator app): {DEMO_TOTP_SECRET}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+
+    def _demo_ticket(self, company) -> None:
+        """One open ticket with an engineer's answer, so the ticket pages and the desk have something to show."""
+        from tickets.models import Ticket
+        from tickets.services import ticket_create, ticket_engineer_reply
+
+        if Ticket.objects.filter(company=company).exists():
+            return
+        customer = User.objects.get(email=DEMO_USERS[0]["email"])
+        engineer = User.objects.filter(is_staff=True).order_by("pk").first()
+        line = ContractLine.objects.filter(contract__customer=company).order_by("pk").first()
+        ticket = ticket_create(
+            line=line,
+            author=customer,
+            priority="non_critical",
+            title="Tunel IPsec do oddziału rozłącza się co kilka godzin",
+            description="Od wczoraj tunel do oddziału w Krakowie zrywa się mniej więcej co 3 godziny.",
+            cc_emails=["it@demo-firma.example"],
+        )
+        ticket_engineer_reply(
+            ticket=ticket,
+            engineer=engineer,
+            body="Dzień dobry, proszę przesłać wynik `diagnose vpn tunnel list` z obu stron.",
+        )
