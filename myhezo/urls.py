@@ -11,6 +11,8 @@ admin.site.__class__ = AdminSiteOTPRequired
 admin.site.site_header = _("myHEZO back office")
 admin.site.site_title = _("myHEZO back office")
 admin.site.index_title = _("Service desk")
+# The ticket desk needs the width more than a second menu.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", include("core.urls")),
