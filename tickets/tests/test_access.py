@@ -152,12 +152,6 @@ def content(response) -> bytes:
 # --- The world and the users: one helper per kind returns its client --------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Nobody types a password here (sessions come from force_login), so the cast skips the slow hash."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(cast, contract):
     ticket = make_ticket(
