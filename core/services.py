@@ -1,5 +1,7 @@
 import logging
 import smtplib
+from datetime import UTC
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -45,6 +47,19 @@ def email_queue(
     return email
 
 
+def outbox_message_id(email: OutboxEmail) -> str:
+    """The Message-ID of an outbox e-mail, fixed by its row rather than random per send.
+
+    Delivery is at least once: a crash after the SMTP server accepts a message but before the row is
+    marked sent means it is sent again. With the same Message-ID, mail clients and servers recognise the
+    second copy as the same message (many hide or drop such duplicates).
+    """
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    domain = address.rpartition("@")[2] if "@" in address else "myhezo.invalid"
+    created = email.created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    return f"<outbox-{email.pk}.{created}@{domain}>"
+
+
 def outbox_email_send(*, email_id: int) -> bool:
     """Send one outbox e-mail if it is still pending. Returns whether this call sent it.
 
@@ -67,6 +82,7 @@ def outbox_email_send(*, email_id: int) -> bool:
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=email.to,
             reply_to=email.reply_to or None,
+            headers={"Message-ID": outbox_message_id(email)},
             connection=get_connection(),
         )
         if email.body_html:

@@ -62,6 +62,21 @@ def test_an_outbox_email_is_sent_once_however_often_it_is_delivered():
     assert len(mail.outbox) == 1
 
 
+def test_a_resent_outbox_email_keeps_its_message_id():
+    # A crash between the SMTP server accepting a message and the row being marked sent means it goes
+    # out again; the same Message-ID lets mail clients recognise the copy.
+    email = queue_email("a@example.com")
+    other = queue_email("b@example.com")
+    services.outbox_email_send(email_id=email.pk)
+    OutboxEmail.objects.filter(pk=email.pk).update(status=OutboxEmail.Status.PENDING, sent_at=None)
+    services.outbox_email_send(email_id=email.pk)
+    services.outbox_email_send(email_id=other.pk)
+    first, second, third = (m.message()["Message-ID"] for m in mail.outbox)
+    assert first == second == services.outbox_message_id(email)
+    assert first.startswith(f"<outbox-{email.pk}.") and first.endswith("@myhezo.pl>")
+    assert third != first
+
+
 def test_a_transient_smtp_failure_is_recorded_and_raised_for_retry(settings):
     settings.EMAIL_BACKEND = "core.tests.test_services.FailingBackend"
     email = queue_email("a@example.com")
