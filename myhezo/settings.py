@@ -195,7 +195,7 @@ if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
     # One file per e-mail under var/mail/ (SPEC §11): the outbox sends each message on its own connection.
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "core.mail.OneFilePerEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="myHEZO <noreply@myhezo.pl>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Pending outbox e-mails older than this are queued again by the periodic sweep.

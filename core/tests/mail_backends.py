@@ -4,10 +4,10 @@ import os
 import time
 from pathlib import Path
 
-from django.core.mail.backends.filebased import EmailBackend
+from core.mail import OneFilePerEmailBackend
 
-# What the file backend writes after each message. It names a file by the second and the id() of the
-# connection object, which Python reuses, so one file may hold several e-mails.
+# What the file backend writes after each message (one message a file, but counting messages rather than
+# files keeps these tests independent of that).
 SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 
 
@@ -16,7 +16,7 @@ def written_messages(mail_dir: Path) -> list[bytes]:
     return [message for path in mail_dir.iterdir() for message in path.read_bytes().split(SEPARATOR) if message]
 
 
-class HoldingEmailBackend(EmailBackend):
+class HoldingEmailBackend(OneFilePerEmailBackend):
     """The file backend, which stops for good before writing a message once MYHEZO_TEST_MAIL_HOLD_AFTER
     messages are written, and says so by creating `mail-held` next to the mail directory. The worker is
     then caught mid-send: its row lock taken, nothing written, nothing committed, until the test kills it."""

@@ -48,7 +48,7 @@ def test_other_types_and_content_that_does_not_match_the_extension_are_refused(n
 def test_size_and_count_limits_come_from_settings(settings):
     settings.MYHEZO_ATTACHMENT_MAX_BYTES = 10
     settings.MYHEZO_ATTACHMENT_MAX_FILES = 2
-    with pytest.raises(ValidationError, match="duży.log"):
+    with pytest.raises(ValidationError, match=r"duży\.log"):
         attachment_check(SimpleUploadedFile("duży.log", b"x" * 11))
     files = [SimpleUploadedFile(f"{n}.txt", b"ok") for n in range(3)]
     with pytest.raises(ValidationError) as error:
