@@ -110,7 +110,7 @@ def test_a_failure_after_files_were_stored_removes_them(cast, contract, settings
     def boom(**kwargs):
         raise RuntimeError("mail template broken")
 
-    monkeypatch.setattr(services, "_notify_engineers", boom)
+    monkeypatch.setattr("tickets.services.opening._notify_engineers", boom)
     with pytest.raises(RuntimeError):
         make_ticket(author=cast["customer"], contract=contract, attachments=[upload(), upload("ekran.png", PNG)])
     assert Ticket.objects.count() == 0

@@ -1,0 +1,35 @@
+"""Every change to a ticket (SPEC §4, §7, §9). Each function is one transaction: the change, its history
+row and its e-mails (through the outbox) all happen, or none of them. Views, admin and tasks call these."""
+
+from ._base import emails_clean
+from .changes import (
+    ticket_assign,
+    ticket_cc_add,
+    ticket_cc_remove,
+    ticket_escalate,
+    ticket_partner_access_set,
+    ticket_priority_change,
+)
+from .dialog import ticket_engineer_reply, ticket_phone_contact_log, ticket_reply
+from .opening import contract_line_for_serial, ticket_create, ticket_create_by_phone
+from .status import ALLOWED_MOVES, ticket_close, ticket_reopen, ticket_status_change
+
+__all__ = [
+    "ALLOWED_MOVES",
+    "contract_line_for_serial",
+    "emails_clean",
+    "ticket_assign",
+    "ticket_cc_add",
+    "ticket_cc_remove",
+    "ticket_close",
+    "ticket_create",
+    "ticket_create_by_phone",
+    "ticket_engineer_reply",
+    "ticket_escalate",
+    "ticket_partner_access_set",
+    "ticket_phone_contact_log",
+    "ticket_priority_change",
+    "ticket_reopen",
+    "ticket_reply",
+    "ticket_status_change",
+]

@@ -1,0 +1,179 @@
+"""What every ticket change shares: the row lock, the history row, the dialog entry with its files,
+and the e-mails to the customer's side and to the engineers (always through the outbox)."""
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.services import email_queue
+
+from ..attachments import attachments_check
+from ..models import (
+    Attachment,
+    Message,
+    Ticket,
+    TicketEvent,
+)
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _name_of(user: User | None) -> str:
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.email
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    """The ticket row, locked for the rest of the transaction, so concurrent changes queue up."""
+    return Ticket.objects.select_for_update(of=("self",)).select_related("contract", "line").get(pk=ticket.pk)
+
+
+def _event(*, ticket: Ticket, actor: User | None, action: str, old: str = "", new: str = "") -> TicketEvent:
+    event = TicketEvent(
+        ticket=ticket, actor=actor, actor_name=_name_of(actor), action=action, old_value=old[:300], new_value=new[:300]
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def _touch(ticket: Ticket, **fields) -> None:
+    fields["last_activity_at"] = timezone.now()
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.full_clean()
+    ticket.save(update_fields=list(fields))
+
+
+def _next_number(year: int) -> str:
+    # One upsert that takes the row lock: concurrent openings queue for the counter and never share a
+    # number. PostgreSQL and SQLite (3.35+) both speak ON CONFLICT … RETURNING.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tickets_ticketnumbercounter (year, last) VALUES (%s, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last = tickets_ticketnumbercounter.last + 1 RETURNING last",
+            [year],
+        )
+        (last,) = cursor.fetchone()
+    return f"HZ-{year}-{last:06d}"
+
+
+def emails_clean(raw: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:
+    """Lower-cased, de-duplicated, each one a valid address (which also rules out CR/LF and commas)."""
+    excluded = {e.lower() for e in exclude}
+    emails: list[str] = []
+    for value in raw:
+        email = value.strip().lower()
+        if not email:
+            continue
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError(
+                _("“%(email)s” is not a valid e-mail address."), code="cc_invalid", params={"email": value.strip()}
+            ) from None
+        if email not in excluded and email not in emails:
+            emails.append(email)
+    return emails
+
+
+@contextmanager
+def _atomic_with_files() -> Iterator[list[str]]:
+    """A transaction that also owns the files stored during it: when it fails, they are deleted, so no
+    upload outlives a change that did not happen."""
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            yield stored
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+def _message_add(
+    *,
+    ticket: Ticket,
+    kind: str,
+    author: User | None,
+    author_name: str,
+    by_engineer: bool,
+    body: str,
+    files: Sequence[UploadedFile] = (),
+    stored: list[str],
+) -> Message:
+    checked = attachments_check(files)
+    message = Message(
+        ticket=ticket, kind=kind, author=author, author_name=author_name, by_engineer=by_engineer, body=body.strip()
+    )
+    message.full_clean()
+    message.save()
+    for item in checked:
+        attachment = Attachment(message=message, name=item.name, size=item.size, content_type=item.content_type)
+        # Through the storage API, so a shared store can replace the local disk.
+        attachment.file.save(item.name, item.file, save=False)
+        stored.append(attachment.file.name)
+        attachment.full_clean()
+        attachment.save()
+    return message
+
+
+# --- e-mail ------------------------------------------------------------------------------------------
+
+
+def _links(ticket: Ticket) -> dict[str, str]:
+    base = settings.MYHEZO_BASE_URL
+    return {
+        "ticket_url": base + reverse("tickets:detail", args=[ticket.number]),
+        "admin_url": base + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+    }
+
+
+def _customer_recipients(ticket: Ticket, *, exclude: str = "") -> list[tuple[str, str]]:
+    """(address, language) of the reporter and every CC, without the person who caused the e-mail. A CC
+    address that belongs to a portal user gets that user's language, any other the ticket's."""
+    addresses = emails_clean([ticket.reporter_email, *ticket.ccs.values_list("email", flat=True)], exclude=[exclude])
+    languages = dict(User.objects.filter(email__in=addresses).values_list("email", "language"))
+    return [(address, languages.get(address) or ticket.language) for address in addresses]
+
+
+def _notify_customers(*, ticket: Ticket, template: str, context: dict, exclude: str = "") -> None:
+    # One e-mail per address: each in its reader's language, and no CC learns the others' addresses.
+    for address, language in _customer_recipients(ticket, exclude=exclude):
+        email_queue(
+            to=[address],
+            template=template,
+            context={"ticket": ticket, **_links(ticket), **context},
+            language=language,
+        )
+
+
+def _notify_engineers(*, ticket: Ticket, template: str, context: dict, reply_to: str = "") -> None:
+    email_queue(
+        to=[settings.MYHEZO_ENGINEERS_EMAIL],
+        template=template,
+        context={"ticket": ticket, **_links(ticket), **context},
+        language=settings.MYHEZO_ENGINEERS_LANGUAGE,
+        reply_to=[reply_to] if reply_to else None,
+    )
+
+
+def _require_customer_of(ticket: Ticket, user: User) -> None:
+    if not user.is_verified_customer or user.company_id != ticket.company_id:
+        raise ValidationError(_("Only your company's users can change this ticket."), code="not_customer")
+
+
+def _require_engineer(user: User) -> None:
+    if not user.is_staff:
+        raise ValidationError(_("Only HEZO engineers can do this."), code="not_engineer")

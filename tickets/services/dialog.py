@@ -1,0 +1,118 @@
+"""The dialog: customers' messages, engineers' public replies and internal notes, phone contacts."""
+
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+from ..models import (
+    EventAction,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+)
+from ._base import (
+    _atomic_with_files,
+    _event,
+    _locked,
+    _message_add,
+    _name_of,
+    _notify_customers,
+    _notify_engineers,
+    _require_customer_of,
+    _require_engineer,
+    _touch,
+)
+from .status import _status_set
+
+# --- the dialog --------------------------------------------------------------------------------------
+
+
+def ticket_reply(*, ticket: Ticket, author: User, body: str, attachments: Sequence[UploadedFile] = ()) -> Message:
+    """A customer writes in the dialog. A ticket waiting for the customer goes back to the engineers."""
+    _require_customer_of(ticket, author)
+    with _atomic_with_files() as stored:
+        ticket = _locked(ticket)
+        if ticket.status == Status.CLOSED:
+            raise ValidationError(_("The ticket is closed. Reopen it to write again."), code="closed")
+        message = _message_add(
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            author=author,
+            author_name=_name_of(author),
+            by_engineer=False,
+            body=body,
+            files=attachments,
+            stored=stored,
+        )
+        if ticket.status == Status.WAITING:
+            _status_set(ticket=ticket, actor=author, to=Status.IN_PROGRESS)
+        _touch(ticket)
+        context = {"message": message, "attachments": list(message.attachments.all())}
+        _notify_customers(
+            ticket=ticket, template="tickets/emails/ticket_message", context=context, exclude=author.email
+        )
+        _notify_engineers(
+            ticket=ticket, template="tickets/emails/ticket_reply_engineers", context=context, reply_to=author.email
+        )
+        return message
+
+
+def ticket_engineer_reply(
+    *,
+    ticket: Ticket,
+    engineer: User,
+    body: str,
+    internal: bool = False,
+    attachments: Sequence[UploadedFile] = (),
+) -> Message:
+    """An engineer's public reply (mailed to the reporter and every CC) or internal note (mailed to
+    nobody, never shown outside the back office)."""
+    _require_engineer(engineer)
+    with _atomic_with_files() as stored:
+        ticket = _locked(ticket)
+        message = _message_add(
+            ticket=ticket,
+            kind=MessageKind.NOTE if internal else MessageKind.REPLY,
+            author=engineer,
+            author_name=_name_of(engineer),
+            by_engineer=True,
+            body=body,
+            files=attachments,
+            stored=stored,
+        )
+        if internal:
+            return message
+        if ticket.status == Status.NEW:
+            _status_set(ticket=ticket, actor=engineer, to=Status.IN_PROGRESS)
+        _touch(ticket)
+        _notify_customers(
+            ticket=ticket,
+            template="tickets/emails/ticket_message",
+            context={"message": message, "attachments": list(message.attachments.all())},
+        )
+        return message
+
+
+@transaction.atomic
+def ticket_phone_contact_log(*, ticket: Ticket, engineer: User, body: str) -> Message:
+    """A phone call with the customer, logged for the engineers (it counts as a reply for the SLA)."""
+    _require_engineer(engineer)
+    ticket = _locked(ticket)
+    message = _message_add(
+        ticket=ticket,
+        kind=MessageKind.PHONE,
+        author=engineer,
+        author_name=_name_of(engineer),
+        by_engineer=True,
+        body=body,
+        stored=[],
+    )
+    _event(ticket=ticket, actor=engineer, action=EventAction.PHONE_CONTACT)
+    _touch(ticket)
+    return message

@@ -1,0 +1,199 @@
+"""Opening a ticket: by a customer on the portal, or by an engineer taking a call (SPEC §4, §7)."""
+
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from contracts.models import Contract, ContractLine
+from contracts.notation import SerialInput, serial_parse
+
+from ..models import (
+    EventAction,
+    MessageKind,
+    Source,
+    Ticket,
+    TicketCc,
+)
+from ._base import (
+    _atomic_with_files,
+    _event,
+    _message_add,
+    _name_of,
+    _next_number,
+    _notify_customers,
+    _notify_engineers,
+    _require_engineer,
+    emails_clean,
+)
+
+# --- opening -----------------------------------------------------------------------------------------
+
+
+def _ticket_insert(
+    *,
+    line: ContractLine,
+    priority: str,
+    title: str,
+    description: str,
+    reporter: User | None,
+    reporter_name: str,
+    reporter_email: str,
+    language: str,
+    files: Sequence[UploadedFile],
+    cc_emails: Iterable[str],
+    partner_access: bool,
+    source: str,
+    actor: User,
+    stored: list[str],
+) -> Ticket:
+    contract = line.contract
+    if not contract.is_active():
+        raise ValidationError(
+            _("Contract %(number)s is not active: tickets can only be opened on an active contract."),
+            code="contract_inactive",
+            params={"number": contract.number},
+        )
+    if partner_access and contract.reseller_id is None:
+        raise ValidationError(
+            _("Contract %(number)s was not sold by a reseller, so there is nobody to share the ticket with."),
+            code="no_reseller",
+            params={"number": contract.number},
+        )
+    ccs = emails_clean(cc_emails, exclude=[reporter_email])
+    if len(ccs) > settings.MYHEZO_TICKET_MAX_CCS:
+        raise ValidationError(
+            _("Add at most %(limit)d CC addresses."), code="cc_count", params={"limit": settings.MYHEZO_TICKET_MAX_CCS}
+        )
+    now = timezone.now()
+    ticket = Ticket(
+        number=_next_number(timezone.localtime(now).year),
+        company_id=contract.customer_id,
+        contract=contract,
+        line=line,
+        title=" ".join(title.split()),
+        priority=priority,
+        source=source,
+        reporter=reporter,
+        reporter_name=reporter_name,
+        reporter_email=reporter_email.lower(),
+        language=language,
+        partner_access=partner_access,
+        created_at=now,
+        last_activity_at=now,
+    )
+    ticket.full_clean()
+    ticket.save()
+    message = _message_add(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        author=reporter,
+        author_name=reporter_name,
+        by_engineer=False,
+        body=description,
+        files=files,
+        stored=stored,
+    )
+    for email in ccs:
+        TicketCc.objects.create(ticket=ticket, email=email)
+    _event(ticket=ticket, actor=actor, action=EventAction.CREATED, new=ticket.get_source_display())
+    context = {"message": message, "attachments": list(message.attachments.all())}
+    _notify_customers(ticket=ticket, template="tickets/emails/ticket_created", context=context)
+    _notify_engineers(
+        ticket=ticket, template="tickets/emails/ticket_created_engineers", context=context, reply_to=reporter_email
+    )
+    return ticket
+
+
+def ticket_create(
+    *,
+    line: ContractLine,
+    author: User,
+    priority: str,
+    title: str,
+    description: str,
+    attachments: Sequence[UploadedFile] = (),
+    cc_emails: Iterable[str] = (),
+    partner_access: bool = False,
+) -> Ticket:
+    """A verified customer opens a ticket on a device line of an active contract of their company."""
+    if not author.is_verified_customer or line.contract.customer_id != author.company_id:
+        raise ValidationError(_("Choose a device of your company's contract."), code="line_not_yours")
+    with _atomic_with_files() as stored:
+        return _ticket_insert(
+            line=line,
+            priority=priority,
+            title=title,
+            description=description,
+            reporter=author,
+            reporter_name=_name_of(author),
+            reporter_email=author.email,
+            language=author.language,
+            files=attachments,
+            cc_emails=cc_emails,
+            partner_access=partner_access,
+            source=Source.PORTAL,
+            actor=author,
+            stored=stored,
+        )
+
+
+def contract_line_for_serial(*, contract: Contract, serial: str) -> ContractLine:
+    """The line of this contract with this serial, typed in any notation; refused when the serial is not
+    on the contract (SPEC §7 phone intake)."""
+    parsed: SerialInput = serial_parse(serial)
+    lines = ContractLine.objects.filter(contract=contract, serial=parsed.serial).select_related("contract")
+    if parsed.index is not None:
+        lines = lines.filter(service_index=parsed.index)
+    line = lines.order_by("service_index").first()
+    if line is None:
+        raise ValidationError(
+            _("Serial number %(serial)s is not on contract %(number)s."),
+            code="serial_not_on_contract",
+            params={"serial": serial.strip(), "number": contract.number},
+        )
+    return line
+
+
+def ticket_create_by_phone(
+    *,
+    contract: Contract,
+    serial: str,
+    engineer: User,
+    contact_name: str,
+    contact_email: str,
+    priority: str,
+    title: str,
+    description: str,
+    language: str = "pl",
+    attachments: Sequence[UploadedFile] = (),
+    cc_emails: Iterable[str] = (),
+    partner_access: bool = False,
+) -> Ticket:
+    """An engineer takes a call and opens the ticket on behalf of the customer's contact person. The
+    contact is linked to their portal account when they have one in that company."""
+    _require_engineer(engineer)
+    line = contract_line_for_serial(contract=contract, serial=serial)
+    contact_email = contact_email.strip().lower()
+    reporter = User.objects.filter(email=contact_email, company_id=contract.customer_id).first()
+    with _atomic_with_files() as stored:
+        return _ticket_insert(
+            line=line,
+            priority=priority,
+            title=title,
+            description=description,
+            reporter=reporter,
+            reporter_name=" ".join(contact_name.split()) or contact_email,
+            reporter_email=contact_email,
+            language=reporter.language if reporter else language,
+            files=attachments,
+            cc_emails=cc_emails,
+            partner_access=partner_access,
+            source=Source.PHONE,
+            actor=engineer,
+            stored=stored,
+        )
