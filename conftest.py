@@ -2,9 +2,11 @@
 
 import os
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from myhezo.celery import app as celery_app
 
@@ -149,6 +151,77 @@ def service_plans(db):
 
     seed = importlib.import_module("contracts.migrations.0003_seed_service_plans").seed
     seed(apps, None)
+
+
+# --- Verified users and contracts (tickets, SLA) ------------------------------------------------------
+# The cast verified as their roles, and a contract of the customer's company sold by the reseller.
+
+
+def verify(user, company, role: str = "customer"):
+    """Make a user verified for a company, as verification does."""
+    user.company = company
+    user.role = role
+    user.verified_at = timezone.now()
+    user.save()
+    return user
+
+
+@pytest.fixture
+def contract(service_plans, company, reseller):
+    from contracts.tests.factories import make_contract
+
+    return make_contract(
+        customer=company,
+        reseller=reseller,
+        number="A100001",
+        plan_name="HEZO 360",
+        serials=("FG100FTK20001234", "FG60FTK20005678"),
+    )
+
+
+@pytest.fixture
+def other_contract(service_plans, other_company, reseller):
+    from contracts.tests.factories import make_contract
+
+    return make_contract(customer=other_company, reseller=reseller, number="B200002", serials=("FGT40F0000000001",))
+
+
+@pytest.fixture
+def expired_contract(service_plans, company):
+    today = timezone.localdate()
+    from contracts.tests.factories import make_contract
+
+    return make_contract(
+        customer=company,
+        number="C300003",
+        serials=("YEA20OLD0001",),
+        plan_name="HEZO+",
+        starts_on=today - timedelta(days=800),
+        ends_on=today - timedelta(days=1),
+    )
+
+
+@pytest.fixture
+def cast(customer, colleague, other_customer, partner, company, other_company, reseller, engineer):
+    """Everybody verified as their role: customers of A and B, a partner of the reseller, an engineer."""
+    verify(customer, company)
+    verify(colleague, company)
+    verify(other_customer, other_company)
+    verify(partner, reseller, "partner")
+    return {
+        "customer": customer,
+        "colleague": colleague,
+        "other": other_customer,
+        "partner": partner,
+        "engineer": engineer,
+    }
+
+
+@pytest.fixture
+def outbox(db):
+    from tickets.tests.factories import Outbox
+
+    return Outbox()
 
 
 # --- A real browser ----------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "accounts",
     "contracts",
     "tickets",
+    "sla",
     "migration",
 ]
 
@@ -175,6 +176,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_sweep", "schedule": crontab(minute="*")},
+    "sla-scan": {"task": "sla.tasks.sla_scan", "schedule": crontab(minute="*")},
 }
 
 # Throttling counts live in the default cache. Django's own RedisCache increments atomically, which
@@ -209,6 +211,7 @@ MYHEZO_ESCALATION_EMAIL = env.str("MYHEZO_ESCALATION_EMAIL", default="escalation
 MYHEZO_ESCALATION_PHONE = env.str("MYHEZO_ESCALATION_PHONE", default="12 25 25 502")
 
 MYHEZO_ENGINEERS_EMAIL = env.str("MYHEZO_ENGINEERS_EMAIL", default=MYHEZO_HELPDESK_EMAIL)
+MYHEZO_SLA_ALERT_EMAIL = env.str("MYHEZO_SLA_ALERT_EMAIL", default="sla@myhezo.pl")
 MYHEZO_ENGINEERS_LANGUAGE = env.str("MYHEZO_ENGINEERS_LANGUAGE", default=MYHEZO_HELPDESK_LANGUAGE)
 
 # Ticket attachments (SPEC §4): per file and per message.

@@ -8,8 +8,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.tests.factories import DEFAULT_PASSWORD
+from conftest import verify
 from tickets.models import Status, Ticket
-from tickets.tests.conftest import verify
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

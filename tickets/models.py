@@ -73,6 +73,11 @@ class Ticket(models.Model):
         related_name="assigned_tickets",
         limit_choices_to={"is_staff": True},
     )
+    # The plan's SLA targets for every priority, copied when the ticket is opened: editing the plan later
+    # does not move this ticket's clocks, and a priority change finds its new targets here.
+    sla_targets = models.JSONField(_("SLA targets"), default=dict, blank=True, editable=False)
+    sla_next_due_at = models.DateTimeField(_("next SLA due"), null=True, blank=True, editable=False)
+    sla_breached = models.BooleanField(_("SLA breached"), default=False, editable=False)
     created_at = models.DateTimeField(_("opened"), default=timezone.now)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -85,6 +90,11 @@ class Ticket(models.Model):
             models.Index(fields=["company", "-last_activity_at"], name="tickets_company_activity_idx"),
             models.Index(fields=["contract", "partner_access"], name="tickets_contract_partner_idx"),
             models.Index(fields=["status", "-last_activity_at"], name="tickets_status_activity_idx"),
+            models.Index(
+                fields=["sla_next_due_at"],
+                condition=models.Q(sla_next_due_at__isnull=False),
+                name="tickets_sla_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contracts.models import Priority
 from core.services import email_queue
+from sla.services import on_priority_changed
 
 from ..models import (
     EventAction,
@@ -124,5 +125,6 @@ def ticket_priority_change(*, ticket: Ticket, actor: User, priority: str) -> Tic
     if ticket.priority != priority:
         old = ticket.priority
         _touch(ticket, priority=priority)
+        on_priority_changed(ticket)
         _event(ticket=ticket, actor=actor, action=EventAction.PRIORITY, old=old, new=priority)
     return ticket

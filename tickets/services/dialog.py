@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from sla.services import on_customer_message, on_engineer_contact
 
 from ..models import (
     EventAction,
@@ -52,6 +53,7 @@ def ticket_reply(*, ticket: Ticket, author: User, body: str, attachments: Sequen
         )
         if ticket.status == Status.WAITING:
             _status_set(ticket=ticket, actor=author, to=Status.IN_PROGRESS)
+        on_customer_message(ticket, at=message.created_at)
         _touch(ticket)
         context = {"message": message, "attachments": list(message.attachments.all())}
         _notify_customers(
@@ -90,6 +92,7 @@ def ticket_engineer_reply(
             return message
         if ticket.status == Status.NEW:
             _status_set(ticket=ticket, actor=engineer, to=Status.IN_PROGRESS)
+        on_engineer_contact(ticket, at=message.created_at)
         _touch(ticket)
         _notify_customers(
             ticket=ticket,
@@ -114,5 +117,6 @@ def ticket_phone_contact_log(*, ticket: Ticket, engineer: User, body: str) -> Me
         stored=[],
     )
     _event(ticket=ticket, actor=engineer, action=EventAction.PHONE_CONTACT)
+    on_engineer_contact(ticket, at=message.created_at)
     _touch(ticket)
     return message

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contracts.models import Contract, ContractLine
 from contracts.notation import SerialInput, serial_parse
+from sla.services import on_ticket_opened, sla_targets_snapshot
 
 from ..models import (
     EventAction,
@@ -83,11 +84,13 @@ def _ticket_insert(
         reporter_email=reporter_email.lower(),
         language=language,
         partner_access=partner_access,
+        sla_targets=sla_targets_snapshot(contract.plan),
         created_at=now,
         last_activity_at=now,
     )
     ticket.full_clean()
     ticket.save()
+    on_ticket_opened(ticket)
     message = _message_add(
         ticket=ticket,
         kind=MessageKind.REPLY,

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from sla.services import on_status_changed
 
 from ..models import (
     EventAction,
@@ -50,6 +51,7 @@ def _status_set(*, ticket: Ticket, actor: User, to: str) -> bool:
     now = timezone.now()
     _touch(ticket, status=to, closed_at=now if to == Status.CLOSED else None)
     _event(ticket=ticket, actor=actor, action=EventAction.STATUS, old=old, new=to)
+    on_status_changed(ticket, old=old, new=to, at=now)
     return True
 
 

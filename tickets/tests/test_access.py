@@ -14,11 +14,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from conftest import verify
 from contracts.tests.factories import CompanyFactory
 from tickets import services
 from tickets.models import Status
 
-from .conftest import verify
 from .factories import make_ticket, upload
 
 pytestmark = pytest.mark.django_db

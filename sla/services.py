@@ -1,0 +1,238 @@
+"""SLA clocks on tickets (SPEC §5): when they start, pause, resume and stop, and the breach alerts.
+The ticket services call the `on_…` functions inside their own transactions; nothing here commits alone."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from contracts.models import ReplacementDelivery, ServicePlan
+from core.services import email_queue
+
+from . import businesstime
+from .models import ClockKind, ClockState, Outcome, SlaClock
+
+OPEN_STATES = (ClockState.RUNNING, ClockState.PAUSED)
+CONVERSATION = (ClockKind.RESPONSE, ClockKind.REPLY)
+
+
+def sla_targets_snapshot(plan: ServicePlan) -> dict:
+    """The plan's targets per priority, as copied onto a ticket when it is opened."""
+    return {
+        target.priority: {
+            "window": target.window,
+            "first_response_minutes": target.first_response_minutes,
+            "next_reply_minutes": target.next_reply_minutes,
+            "replacement_delivery": target.replacement_delivery,
+            "replacement_hours": target.replacement_hours,
+        }
+        for target in plan.targets.all()
+    }
+
+
+def clock_target(*, targets: dict, priority: str, kind: str) -> tuple[str, timedelta | None]:
+    """(window, target) of a clock; the target is None for next-business-day delivery."""
+    row = targets[priority]
+    if kind == ClockKind.RESPONSE:
+        return row["window"], timedelta(minutes=row["first_response_minutes"])
+    if kind == ClockKind.REPLY:
+        return row["window"], timedelta(minutes=row["next_reply_minutes"])
+    if row["replacement_delivery"] == ReplacementDelivery.NEXT_BUSINESS_DAY:
+        return row["window"], None
+    if row["replacement_delivery"] == ReplacementDelivery.HOURS:
+        return row["window"], timedelta(hours=row["replacement_hours"])
+    raise ValueError(f"no replacement delivery for priority {priority}")
+
+
+def clock_due(*, targets: dict, priority: str, kind: str, start: datetime) -> datetime:
+    """When a clock that starts at `start` is due: the one computation tickets and `sla_due` share."""
+    window, target = clock_target(targets=targets, priority=priority, kind=kind)
+    if target is None:
+        return businesstime.next_business_day_close(start)
+    return businesstime.add(start, target, window)
+
+
+# --- one clock -------------------------------------------------------------------------------------
+
+
+def _span_close(clock: SlaClock, at: datetime) -> None:
+    clock.spans[-1][1] = at.isoformat()
+    clock.counted_before += businesstime.counted(clock.running_since, at, clock.window)
+    clock.running_since = None
+
+
+def _due(clock: SlaClock) -> datetime:
+    if clock.target is None:
+        return businesstime.next_business_day_close(clock.started_at)
+    remaining = max(clock.target - clock.counted_before, timedelta(0))
+    return businesstime.add(clock.running_since, remaining, clock.window)
+
+
+def clock_start(*, ticket, kind: str, at: datetime) -> SlaClock:
+    window, target = clock_target(targets=ticket.sla_targets, priority=ticket.priority, kind=kind)
+    clock = SlaClock(
+        ticket=ticket,
+        kind=kind,
+        window=window,
+        target=target,
+        started_at=at,
+        running_since=at,
+        spans=[[at.isoformat(), None]],
+    )
+    clock.due_at = _due(clock)
+    clock.full_clean()
+    clock.save()
+    return clock
+
+
+def clock_stop(*, clock: SlaClock, at: datetime, answered: bool) -> SlaClock:
+    """Stop a clock: met or missed when the customer got their answer; otherwise (closed without one)
+    missed if it was already late, else just stopped."""
+    due = clock.effective_due_at
+    late = due is not None and at > due
+    if clock.state == ClockState.RUNNING:
+        _span_close(clock, at)
+    clock.state = ClockState.STOPPED
+    clock.stopped_at = at
+    clock.outcome = Outcome.MISSED if late else (Outcome.MET if answered else Outcome.CANCELLED)
+    clock.save()
+    return clock
+
+
+def _clock_pause(clock: SlaClock, at: datetime) -> None:
+    _span_close(clock, at)
+    clock.state = ClockState.PAUSED
+    clock.due_at = None
+    clock.save()
+
+
+def _clock_resume(clock: SlaClock, at: datetime) -> None:
+    clock.spans.append([at.isoformat(), None])
+    clock.running_since = at
+    clock.state = ClockState.RUNNING
+    clock.due_at = _due(clock)
+    clock.save()
+
+
+def _clock_retarget(clock: SlaClock, targets: dict, priority: str, now: datetime) -> None:
+    """A new priority: new window and target, counted again from the clock's original start."""
+    clock.window, clock.target = clock_target(targets=targets, priority=priority, kind=clock.kind)
+    clock.counted_before = timedelta(0)
+    for start, end in clock.spans:
+        if end is not None:
+            clock.counted_before += businesstime.counted(
+                datetime.fromisoformat(start), datetime.fromisoformat(end), clock.window
+            )
+    if clock.state == ClockState.RUNNING:
+        clock.due_at = _due(clock)
+    clock.save()
+
+
+# --- a ticket's clocks, driven by the ticket services ------------------------------------------------
+
+
+def _open_clocks(ticket, kinds=CONVERSATION):
+    return list(ticket.clocks.select_for_update().filter(kind__in=kinds, state__in=OPEN_STATES))
+
+
+def ticket_sla_refresh(ticket, now: datetime | None = None) -> None:
+    """The ticket's denormalised "next due" and "breached" (indexed, for the engineers' list)."""
+    now = now or timezone.now()
+    clocks = list(ticket.clocks.all())
+    running = [c.effective_due_at for c in clocks if c.state == ClockState.RUNNING and c.effective_due_at]
+    ticket.sla_next_due_at = min(running) if running else None
+    ticket.sla_breached = any(c.is_breached(now) for c in clocks)
+    ticket.save(update_fields=["sla_next_due_at", "sla_breached"])
+
+
+def on_ticket_opened(ticket) -> None:
+    clock_start(ticket=ticket, kind=ClockKind.RESPONSE, at=ticket.created_at)
+    ticket_sla_refresh(ticket)
+
+
+def on_engineer_contact(ticket, at: datetime) -> None:
+    """A public reply or a logged phone call answers the customer: the response or reply clock stops."""
+    for clock in _open_clocks(ticket):
+        clock_stop(clock=clock, at=at, answered=True)
+    ticket_sla_refresh(ticket)
+
+
+def on_customer_message(ticket, at: datetime) -> None:
+    """Once the first response is given, a customer message starts a reply clock (unless one is open)."""
+    if not _open_clocks(ticket):
+        clock_start(ticket=ticket, kind=ClockKind.REPLY, at=at)
+    ticket_sla_refresh(ticket)
+
+
+def on_status_changed(ticket, *, old: str, new: str, at: datetime) -> None:
+    from tickets.models import Status
+
+    if new == Status.WAITING:
+        for clock in _open_clocks(ticket):
+            if clock.state == ClockState.RUNNING:
+                _clock_pause(clock, at)
+    elif new == Status.CLOSED:
+        for clock in _open_clocks(ticket):
+            clock_stop(clock=clock, at=at, answered=False)
+    elif old == Status.WAITING:
+        for clock in _open_clocks(ticket):
+            if clock.state == ClockState.PAUSED:
+                _clock_resume(clock, at)
+    elif old == Status.CLOSED:
+        clock_start(ticket=ticket, kind=ClockKind.REPLY, at=at)  # reopening starts the reply clock
+    ticket_sla_refresh(ticket)
+
+
+def on_priority_changed(ticket, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    for clock in _open_clocks(ticket):
+        _clock_retarget(clock, ticket.sla_targets, ticket.priority, now)
+    ticket_sla_refresh(ticket)
+
+
+# --- breach alerts -----------------------------------------------------------------------------------
+
+
+def sla_scan(now: datetime | None = None, batch: int = 500) -> int:
+    """E-mail each clock that is past due, once. The conditional UPDATE is the guard: when two scans race
+    for a clock, PostgreSQL makes the second wait for the first and then finds nothing to update."""
+    now = now or timezone.now()
+    due = (
+        SlaClock.objects.filter(breach_alerted_at__isnull=True, due_at__lt=now)
+        .exclude(outcome__in=[Outcome.MET, Outcome.CANCELLED])
+        .filter(Q(state=ClockState.RUNNING) | Q(outcome=Outcome.MISSED))
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    alerted = 0
+    for clock_id in list(due):
+        with transaction.atomic():
+            if not SlaClock.objects.filter(pk=clock_id, breach_alerted_at__isnull=True).update(breach_alerted_at=now):
+                continue
+            clock = SlaClock.objects.select_related("ticket__company", "ticket__assignee", "ticket__line").get(
+                pk=clock_id
+            )
+            _breach_email(clock)
+            ticket = clock.ticket
+            if not ticket.sla_breached:
+                ticket.sla_breached = True
+                ticket.save(update_fields=["sla_breached"])
+            alerted += 1
+    return alerted
+
+
+def _breach_email(clock: SlaClock) -> None:
+    ticket = clock.ticket
+    recipients = [(settings.MYHEZO_SLA_ALERT_EMAIL, settings.MYHEZO_ENGINEERS_LANGUAGE)]
+    if ticket.assignee is not None:
+        recipients.append((ticket.assignee.email, ticket.assignee.language))
+    context = {
+        "ticket": ticket,
+        "clock": clock,
+        "admin_url": settings.MYHEZO_BASE_URL + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+    }
+    for address, language in recipients:
+        email_queue(to=[address], template="sla/emails/clock_breached", context=context, language=language)
