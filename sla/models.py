@@ -67,6 +67,10 @@ class SlaClock(models.Model):
         return f"{self.ticket_id} · {self.get_kind_display()}"
 
     @property
+    def target_minutes(self) -> int | None:
+        return None if self.target is None else int(self.target.total_seconds() // 60)
+
+    @property
     def effective_due_at(self) -> datetime | None:
         return self.agreed_due_at or self.due_at
 

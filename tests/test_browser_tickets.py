@@ -1,9 +1,12 @@
-"""A ticket's whole life in real Chromium (issue 4, "Done when"): a customer opens it with two attachments
+"""A ticket's whole life in real Chromium (issues 4 and 5, "Done when"): a customer opens it with two attachments
 and a CC, replies; an engineer answers in admin with a public reply and an internal note; the customer sees
 the reply but not the note, closes and reopens; the CC address got the public messages, nothing of the note."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -58,6 +61,10 @@ def test_customer_and_engineer_work_a_ticket_through_its_life(
     assert ticket.number in page.locator(".messages").inner_text()
     assert page.locator("h1").inner_text() == "Tunel IPsec do oddziału <b>nie wstaje</b>"  # shown as typed
     assert page.locator(".attachments a").all_inner_texts() == ["fortigate.conf", "ekran.png"]
+    # Critical on HEZO 360: 24x7, first response within an hour of opening.
+    due = timezone.localtime(ticket.created_at + timedelta(hours=1)).strftime("%d-%m-%Y")
+    clock = " ".join(page.get_by_test_id("clock-response").inner_text().split())
+    assert clock.startswith("Pierwsza reakcja: termin: " + due)
 
     page.get_by_role("link", name="Zgłoszenia").first.click()
     assert ticket.number in page.locator("table.tickets").inner_text()
@@ -82,6 +89,7 @@ def test_customer_and_engineer_work_a_ticket_through_its_life(
     page.reload()
     dialog = page.locator(".messages-list").inner_text()
     assert REPLY in dialog and NOTE not in dialog
+    assert page.get_by_test_id("clock-response").inner_text() == "Pierwsza reakcja: dotrzymany"
     assert dialog.index(REPLY) < dialog.index("Restart urządzenia nic nie dał.")  # newest first
     page.get_by_role("button", name="Problem rozwiązany: zamknij zgłoszenie").click()
     assert page.get_by_test_id("status").inner_text() == "zamknięte"

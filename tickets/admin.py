@@ -1,13 +1,16 @@
 """The engineers' desk (SPEC §7). Every change goes through `tickets.services`; this module only shows
 the ticket and hands forms to the services."""
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -33,6 +36,22 @@ class EscalatedFilter(admin.SimpleListFilter):
             return queryset.filter(escalated_at__isnull=False)
         if self.value() == "no":
             return queryset.filter(escalated_at__isnull=True)
+        return queryset
+
+
+class SlaFilter(admin.SimpleListFilter):
+    title = _("SLA")
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [("breached", _("breached")), ("due_1h", _("due within 1 h"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "breached":
+            return queryset.filter(Q(sla_breached=True) | Q(sla_next_due_at__lt=now))
+        if self.value() == "due_1h":
+            return queryset.filter(sla_next_due_at__gte=now, sla_next_due_at__lte=now + timedelta(hours=1))
         return queryset
 
 
@@ -70,10 +89,12 @@ class TicketAdmin(admin.ModelAdmin):
         "priority",
         "status",
         "assignee",
+        "sla_next_due_at",
+        "is_breached",
         "is_escalated",
         "last_activity_at",
     ]
-    list_filter = [OpenFilter, "status", "priority", "contract__plan", "source", EscalatedFilter, "assignee"]
+    list_filter = [OpenFilter, SlaFilter, "status", "priority", "contract__plan", "source", EscalatedFilter, "assignee"]
     list_select_related = ["company", "contract__plan", "assignee"]
     search_fields = ["=number", "title", "line__serial", "=company__nip", "company__name", "=contract__number"]
     ordering = ["-last_activity_at"]
@@ -99,6 +120,10 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("plan"), ordering="contract__plan__name")
     def plan(self, obj):
         return obj.contract.plan.name
+
+    @admin.display(description=_("SLA breached"), boolean=True, ordering="sla_breached")
+    def is_breached(self, obj):
+        return obj.sla_breached or (obj.sla_next_due_at is not None and obj.sla_next_due_at < timezone.now())
 
     @admin.display(description=_("escalated"), boolean=True, ordering="escalated_at")
     def is_escalated(self, obj):
@@ -168,6 +193,8 @@ class TicketAdmin(admin.ModelAdmin):
             "dialog": dialog,
             "ccs": list(ticket.ccs.all()),
             "events": events,
+            "clocks": list(ticket.clocks.all()),
+            "now": timezone.now(),
             "reply_form": forms.get("reply_form") or EngineerReplyForm(),
             "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
             "status_form": StatusForm(initial={"status": ticket.status}),

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -107,6 +108,8 @@ def _detail(request, ticket: Ticket, *, reply_form=None, cc_form=None, escalate_
         {
             "ticket": ticket,
             "dialog": dialog,
+            "clocks": list(ticket.clocks.all()),
+            "now": timezone.now(),
             "ccs": list(ticket.ccs.all()) if is_customer else [],
             "can_write": is_customer,
             "reply_form": reply_form or ReplyForm(),
