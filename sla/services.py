@@ -201,7 +201,9 @@ def sla_scan(now: datetime | None = None, batch: int = 500) -> int:
     for a clock, PostgreSQL makes the second wait for the first and then finds nothing to update."""
     now = now or timezone.now()
     due = (
-        SlaClock.objects.filter(breach_alerted_at__isnull=True, due_at__lt=now)
+        SlaClock.objects.filter(breach_alerted_at__isnull=True)
+        # A later date agreed with the customer replaces the due time (SPEC §5).
+        .filter(Q(agreed_due_at__isnull=True, due_at__lt=now) | Q(agreed_due_at__lt=now))
         .exclude(outcome__in=[Outcome.MET, Outcome.CANCELLED])
         .filter(Q(state=ClockState.RUNNING) | Q(outcome=Outcome.MISSED))
         .order_by("due_at")
