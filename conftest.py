@@ -143,14 +143,18 @@ def login_with_otp(client):
 
 @pytest.fixture
 def service_plans(db):
-    """The plans the data migration seeds. A transactional test (browser, real worker) empties every table
+    """The plans the data migrations seed. A transactional test (browser, real worker) empties every table
     when it ends, seeded rows included, so tests that run after one and need the plans ask for this."""
     import importlib
 
     from django.apps import apps
 
-    seed = importlib.import_module("contracts.migrations.0003_seed_service_plans").seed
-    seed(apps, None)
+    for module, function in [
+        ("contracts.migrations.0003_seed_service_plans", "seed"),
+        ("contracts.migrations.0004_serviceplan_hezo_pays_return_shipping", "seed_return_shipping"),
+        ("operations.migrations.0002_seed_plan_allowances", "seed"),
+    ]:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 # --- Verified users and contracts (tickets, SLA) ------------------------------------------------------

@@ -52,6 +52,12 @@ class ServicePlan(models.Model):
 
     name = models.CharField(_("name"), max_length=50, unique=True)
     description = models.TextField(_("description"), blank=True)
+    # Copied onto each replacement when it is approved (SPEC §6): the reminder tells the customer who pays.
+    hezo_pays_return_shipping = models.BooleanField(
+        _("HEZO pays the return shipping"),
+        default=False,
+        help_text=_("A faulty unit goes back on HEZO's prepaid waybill; otherwise the customer pays the shipping."),
+    )
 
     class Meta:
         verbose_name = _("service plan")

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "contracts",
     "tickets",
     "sla",
+    "operations",
     "migration",
 ]
 
@@ -177,6 +178,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_sweep", "schedule": crontab(minute="*")},
     "sla-scan": {"task": "sla.tasks.sla_scan", "schedule": crontab(minute="*")},
+    "rma-reminders": {"task": "operations.tasks.rma_reminders", "schedule": crontab(minute=7)},
 }
 
 # Throttling counts live in the default cache. Django's own RedisCache increments atomically, which

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from contracts.models import Priority
+from operations.desk import desk_actions, desk_context
 
 from . import services
 from .forms import AssignForm, EngineerReplyForm, PhoneContactForm, PhoneIntakeForm, PriorityForm, StatusForm
@@ -139,6 +140,7 @@ class TicketAdmin(admin.ModelAdmin):
             ("status", self.status_view),
             ("priority", self.priority_view),
             ("phone", self.phone_view),
+            *desk_actions(self),  # replacement (RMA) and allowance use: operations/desk.py
         ]
         return [path(f"<int:pk>/{name}/", wrap(view), name=f"tickets_ticket_{name}") for name, view in actions] + [
             path(
@@ -200,6 +202,7 @@ class TicketAdmin(admin.ModelAdmin):
             "status_form": StatusForm(initial={"status": ticket.status}),
             "priority_form": PriorityForm(initial={"priority": ticket.priority}),
             "phone_form": forms.get("phone_form") or PhoneContactForm(),
+            **desk_context(ticket),
         }
         return TemplateResponse(request, "admin/tickets/ticket/desk.html", context, status=400 if forms else 200)
 

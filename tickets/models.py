@@ -202,6 +202,8 @@ class EventAction(models.TextChoices):
     PARTNER_ACCESS = "partner_access", _("reseller access")
     ESCALATED = "escalated", _("escalated")
     PHONE_CONTACT = "phone_contact", _("phone contact")
+    REPLACEMENT = "replacement", _("replacement (RMA)")
+    ALLOWANCE = "allowance", _("allowance use")
 
 
 class TicketEvent(models.Model):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import customer_required, verified_required
 from contracts.models import ContractLine, Priority
 from contracts.selectors import active_contracts_for_user
+from operations.selectors import replacements_for_ticket
 
 from . import services
 from .forms import CcAddForm, EscalateForm, ReplyForm, TicketCreateForm, TicketFilterForm
@@ -109,6 +110,7 @@ def _detail(request, ticket: Ticket, *, reply_form=None, cc_form=None, escalate_
             "ticket": ticket,
             "dialog": dialog,
             "clocks": list(ticket.clocks.all()),
+            "replacements": list(replacements_for_ticket(ticket)),
             "now": timezone.now(),
             "ccs": list(ticket.ccs.all()) if is_customer else [],
             "can_write": is_customer,

@@ -1,0 +1,124 @@
+"""Service operations (SPEC §6): hardware replacements (RMA) and the HEZO 360 allowances per contract year."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract, ServicePlan
+
+
+class Replacement(models.Model):
+    """A replacement unit approved for a ticket's faulty device, and the faulty unit's way back."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="replacements"
+    )
+    approved_at = models.DateTimeField(_("approved"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The delivery clock this approval started; its outcome is the SLA of this replacement.
+    delivery_clock = models.OneToOneField(
+        "sla.SlaClock",
+        verbose_name=_("delivery clock"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replacement",
+    )
+    replacement_serial = models.CharField(_("serial number of the replacement"), max_length=100, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    return_due_at = models.DateTimeField(_("faulty unit due back"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("faulty unit returned"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("return reminder sent"), null=True, blank=True)
+    overdue_flagged_at = models.DateTimeField(_("return overdue since"), null=True, blank=True)
+    # Copied from the plan at approval: a later change of the plan does not change what was promised.
+    hezo_pays_return_shipping = models.BooleanField(_("HEZO pays the return shipping"), default=False)
+
+    class Meta:
+        verbose_name = _("replacement (RMA)")
+        verbose_name_plural = _("replacements (RMA)")
+        ordering = ["-approved_at", "-pk"]
+        indexes = [
+            # The hourly reminder job reads only replacements whose faulty unit has not come back yet.
+            models.Index(
+                fields=["return_due_at"],
+                condition=models.Q(returned_at__isnull=True, return_due_at__isnull=False),
+                name="operations_rma_return_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"RMA {self.pk} · {self.ticket.number}"
+
+    def is_return_overdue(self, now=None) -> bool:
+        return (
+            self.returned_at is None and self.return_due_at is not None and self.return_due_at < (now or timezone.now())
+        )
+
+
+class AllowanceKind(models.TextChoices):
+    CONFIG_CHANGE = "config_change", _("remote configuration change")
+    CONFIG_REVIEW = "config_review", _("configuration and log review")
+    FIRMWARE_UPGRADE = "firmware_upgrade", _("firmware upgrade")
+
+
+class PlanAllowance(models.Model):
+    """How many uses of one kind a plan includes per contract year (SPEC §6). Data, editable in admin."""
+
+    plan = models.ForeignKey(ServicePlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="allowances")
+    kind = models.CharField(_("kind"), max_length=20, choices=AllowanceKind)
+    per_year = models.PositiveSmallIntegerField(_("per contract year"))
+
+    class Meta:
+        verbose_name = _("plan allowance")
+        verbose_name_plural = _("plan allowances")
+        ordering = ["plan", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "kind"], name="operations_planallowance_plan_kind_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · {self.get_kind_display()} · {self.per_year}"
+
+
+class AllowanceUse(models.Model):
+    """One use of an allowance, recorded by an engineer against a ticket of the contract."""
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="allowance_uses"
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="allowance_uses"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=AllowanceKind)
+    used_at = models.DateTimeField(_("used"), default=timezone.now)
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("engineer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("allowance use")
+        verbose_name_plural = _("allowance uses")
+        ordering = ["-used_at", "-pk"]
+        indexes = [
+            models.Index(fields=["contract", "kind", "used_at"], name="operations_use_contract_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.get_kind_display()} · {self.used_at:%Y-%m-%d}"
