@@ -71,7 +71,16 @@ def _due(clock: SlaClock) -> datetime:
     return businesstime.add(clock.running_since, remaining, clock.window)
 
 
+def _targets_ensure(ticket) -> None:
+    # A ticket carried over from the previous portal has no copied targets and no retroactive clocks; its
+    # first clock (from its next message) takes the plan's targets of that moment.
+    if not ticket.sla_targets:
+        ticket.sla_targets = sla_targets_snapshot(ticket.contract.plan)
+        ticket.save(update_fields=["sla_targets"])
+
+
 def clock_start(*, ticket, kind: str, at: datetime) -> SlaClock:
+    _targets_ensure(ticket)
     window, target = clock_target(targets=ticket.sla_targets, priority=ticket.priority, kind=kind)
     clock = SlaClock(
         ticket=ticket,

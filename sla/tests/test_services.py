@@ -150,3 +150,18 @@ def test_two_scans_at_the_same_moment_alert_each_clock_once(cast, contract):
     alerts = OutboxEmail.objects.filter(template="sla/emails/clock_breached")
     assert alerts.count() == 5
     assert sorted(SlaClock.objects.values_list("ticket_id", flat=True)) == sorted(t.pk for t in tickets)
+
+
+def test_a_ticket_without_copied_targets_gets_them_with_its_first_clock(cast, contract):
+    # As a ticket carried over from the previous portal will be: no targets, no clocks.
+    from sla.models import SlaClock as Clock
+
+    ticket = make_ticket(author=cast["customer"], contract=contract, priority="question")
+    Clock.objects.filter(ticket=ticket).delete()
+    type(ticket).objects.filter(pk=ticket.pk).update(sla_targets={})
+    ticket.refresh_from_db()
+    services.ticket_reply(ticket=ticket, author=cast["customer"], body="Czy jest postęp?")
+    [reply] = clocks(ticket)
+    ticket.refresh_from_db()
+    assert reply.kind == ClockKind.REPLY and reply.target == timedelta(hours=4)
+    assert ticket.sla_targets["question"]["next_reply_minutes"] == 240
