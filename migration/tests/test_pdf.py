@@ -1,0 +1,561 @@
+"""The carried-over conversation's PDF (migration/pdf.py): content, fonts, nothing fetched, bounded renders."""
+
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pypdf
+import pytest
+import tinycss2
+import weasyprint
+from django.utils import translation
+from fontTools.ttLib import TTFont
+from weasyprint.formatting_structure.boxes import TextBox
+from weasyprint.urls import FatalURLFetchingError
+
+from migration import pdf
+from migration.pdf import (
+    ASSETS_DIR,
+    BASE_URL,
+    AssetsOnlyFetcher,
+    PdfAssetRefused,
+    PdfRenderError,
+    conversation_pdf,
+    conversation_pdf_bounded,
+    css_string,
+    harfbuzz_subset_available,
+    pdf_environment_warning,
+    render_many,
+    render_pool,
+)
+from migration.tests.pdf_pool_tasks import allocate_bounded, die_or_echo
+
+REPO = Path(__file__).resolve().parents[2]
+POLISH = "ąęłńóśźż ĄĘŁŃÓŚŹŻ"
+PARAGRAPH = (
+    "Dzień dobry, po aktualizacji firmware urządzenie restartuje się co kilka godzin. Zażółć gęślą jaźń — "
+    "proszę o wynik polecenia diagnose sys top 5 10 oraz o logi z ostatniej doby, najlepiej w jednym pliku."
+)
+
+
+def message(body, *, at="2023-12-04T09:15:00+01:00", author="Jan Kowalski", role="customer"):
+    return {"at": at, "author": author, "role": role, "body": body}
+
+
+def ticket(**overrides):
+    data = {
+        "legacy_id": "Z-2023-04211",
+        "subject": f"FortiGate restartuje się co kilka godzin {POLISH}",
+        "company_name": "Żółta Łódź S.A.",
+        "company_nip": "9512359848",
+        "contract_number": "A100001",
+        "device": "(H)-FG100FTK20001234",
+        "messages": [
+            message(f"Dzień dobry,\nurządzenie restartuje się. {POLISH}\n\nPozdrawiam, Jan"),
+            message(
+                "Proszę o wynik polecenia: diagnose sys top 5 10",
+                at="2023-12-04T09:52:00+01:00",
+                author="Inżynier HEZO — Anna Nowak",
+                role="engineer",
+            ),
+        ],
+    }
+    return data | overrides
+
+
+def typical_dialog():
+    """Eight messages of a few paragraphs: two pages, what a carried-over ticket usually looks like."""
+    return ticket(
+        messages=[
+            message(
+                "\n\n".join([PARAGRAPH] * 2),
+                at=f"2023-12-04T{9 + number:02d}:15:00+01:00",
+                author="Jan Kowalski" if number % 2 == 0 else "Inżynier HEZO — Anna Nowak",
+                role="customer" if number % 2 == 0 else "engineer",
+            )
+            for number in range(8)
+        ]
+    )
+
+
+def read(document: bytes) -> pypdf.PdfReader:
+    return pypdf.PdfReader(io.BytesIO(document))
+
+
+def text_of(document: bytes) -> str:
+    return "\n".join(page.extract_text() for page in read(document).pages)
+
+
+def flat(text: str) -> str:
+    """Extracted text with every run of whitespace as one space: where a line wraps is layout, not content."""
+    return " ".join(text.split())
+
+
+def squash(text: str) -> str:
+    """Text without any whitespace: a long token may wrap at a slash, say, where extraction puts a line break."""
+    return "".join(text.split())
+
+
+def render(data=None, language="en") -> bytes:
+    return conversation_pdf(data or ticket(), language=language)
+
+
+# --- Content -------------------------------------------------------------------------------------------------
+
+
+def test_polish_subject_and_bodies_come_out_as_text():
+    text = flat(text_of(render(language="pl")))
+    assert f"FortiGate restartuje się co kilka godzin {POLISH}" in text
+    assert f"urządzenie restartuje się. {POLISH}" in text
+    assert "Żółta Łódź S.A." in text and "Inżynier HEZO — Anna Nowak" in text
+
+
+def test_the_ticket_facts_and_every_message_with_its_author_role_and_warsaw_time():
+    data = ticket(
+        messages=[
+            message("pierwsza", at="2023-12-04T08:15:00Z"),
+            message("druga", at="2024-07-01T10:00:00+00:00", author="Anna Nowak", role="engineer"),
+        ]
+    )
+    text = flat(text_of(render(data)))
+    for fact in ("Z-2023-04211", "Żółta Łódź S.A.", "9512359848", "A100001", "(H)-FG100FTK20001234"):
+        assert fact in text
+    # Winter and summer time: UTC+1 and UTC+2.
+    assert "Jan Kowalski · Customer · 2023-12-04 09:15 CET pierwsza" in text
+    assert "Anna Nowak · Engineer · 2024-07-01 12:00 CEST druga" in text
+    assert "Europe/Warsaw" in text
+
+
+def test_labels_follow_the_language_asked_for_and_the_callers_language_is_kept():
+    with translation.override("pl"):
+        text = text_of(render(language="en"))
+        assert translation.get_language() == "pl"
+    assert "Company" in text and "Contract" in text and "Device" in text
+
+
+@pytest.mark.parametrize("at", ["2023-12-04T09:15:00", "yesterday"])
+def test_a_time_without_offset_or_not_iso_is_refused_rather_than_guessed(at):
+    with pytest.raises(PdfRenderError, match=r"Z-2023-04211: message 1: .*" + re.escape(repr(at))):
+        render(ticket(messages=[message("x", at=at)]))
+
+
+def test_markup_in_bodies_and_subject_appears_as_typed():
+    body = "Po aktualizacji: <script>alert('x')</script> <img src=\"file:///etc/passwd\"> <b>pogrubienie</b> &amp;"
+    data = ticket(subject='<b>Brak obrazu</b> & dźwięku na A30 — "Teams"', messages=[message(body)])
+    text = flat(text_of(render(data)))
+    assert '<b>Brak obrazu</b> & dźwięku na A30 — "Teams"' in text
+    assert "<script>alert('x')</script>" in text
+    assert squash('<img src="file:///etc/passwd">') in squash(text)
+    assert "<b>pogrubienie</b> &amp;" in text
+    assert "root:" not in text  # nothing of /etc/passwd came in
+
+
+def test_line_breaks_are_kept():
+    text = text_of(render(ticket(messages=[message("pierwsza linia\ndruga linia\n\nczwarta linia")])))
+    assert re.search(r"pierwsza linia\s*\n\s*druga linia\s*\n\s*(\n\s*)?czwarta linia", text)
+
+
+def test_control_characters_and_lone_surrogates_render_as_replacement_characters():
+    text = text_of(render(ticket(subject="a\x00b\x1bc\ud800d", messages=[message("x\x07y\tz")])))
+    assert "a\ufffdb\ufffdc\ufffdd" in text
+    assert "x\ufffdy" in text
+
+
+def test_a_3000_character_token_wraps_and_nothing_is_cut_off():
+    token = "".join(f"{n:04d}abcdefghijklmnop" for n in range(150))  # 3000 characters, no break opportunity
+    assert len(token) == 3000
+    data = ticket(messages=[message(f"przed {token} po")])
+    # The layout: every piece of text lies inside the page's content box, and together they hold all of it.
+    pages = pdf._layout(data, "pl").pages
+    assert len(pages) <= 2
+    pieces = []
+    for page in pages:
+        box = page._page_box
+        right = box.content_box_x() + box.width
+        for text in (b for b in box.descendants() if isinstance(b, TextBox)):
+            assert text.position_x + text.width <= right + 0.01, text.text
+            pieces.append(text.text)
+    assert token in "".join("".join(pieces).split())
+    # And the PDF: the whole token extracts, over many lines.
+    text = text_of(render(data))
+    assert token in "".join(text.split())
+    assert "przed" in text and re.search(r"\bpo\b", text)
+    assert max(len(line) for line in text.splitlines()) < 150
+
+
+def test_the_footer_of_every_page_shows_the_legacy_id_and_page_n_of_m():
+    reader = read(render(ticket(messages=[message("\n\n".join([PARAGRAPH] * 12))] * 3)))
+    pages = len(reader.pages)
+    assert pages >= 3
+    for number, page in enumerate(reader.pages, start=1):
+        assert f"Z-2023-04211 · page {number} of {pages}" in page.extract_text()
+
+
+def test_a_hostile_legacy_id_stays_text_in_the_footer_too():
+    legacy_id = 'Z-"</style><link rel=stylesheet href="file:///etc/passwd">\\0041;}'
+    text = text_of(render(ticket(legacy_id=legacy_id)))
+    assert f"{legacy_id} · page 1 of 1" in text
+
+
+def test_css_string_survives_the_css_parser_unchanged():
+    for value in ['Z-"</style>\\', "a\nb", "strona %(page)s z · ", "ż\ud7ff\U0001f600", "a0 b", "\\41 "]:
+        literal = css_string(value)
+        assert not set(literal[1:-1]) & set("\"'<>\n\r")
+        (token,) = [t for t in tinycss2.parse_component_value_list(literal) if t.type != "whitespace"]
+        assert token.type == "string" and token.value == value
+
+
+def test_bodies_cut_into_blocks_render_exactly_like_one_block(monkeypatch):
+    """Long bodies are laid out in blocks of lines (speed); blank lines around the cuts must not move."""
+
+    def positions(document):
+        found = []
+        for page in read(document).pages:
+            page.extract_text(
+                visitor_text=lambda t, cm, tm, font, size: found.append((tm, cm, t.strip())) if t.strip() else None
+            )
+            found.append("page break")
+        return found
+
+    body = "a\n\nb\nc\n\n\nd\ne\n\nf\n  g\n\n\nh\n"
+    data = ticket(messages=[message(body)] * 9)  # three pages: cuts fall at page breaks too
+    monkeypatch.setattr(pdf, "BLOCK_LINES", 10**6)
+    whole = positions(render(data))
+    assert whole.count("page break") >= 2
+    for lines in (1, 2, 3):
+        monkeypatch.setattr(pdf, "BLOCK_LINES", lines)
+        assert len(pdf._blocks(body)) > 1
+        assert positions(render(data)) == whole
+
+
+# --- Fonts ---------------------------------------------------------------------------------------------------
+
+
+def embedded_fonts(document: bytes) -> list[TTFont]:
+    """The font program of every font on every page; fails if any font is not embedded."""
+    fonts = []
+    for page in read(document).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if "/FontDescriptor" in font:
+                descriptor = font["/FontDescriptor"]
+            else:
+                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            descriptor = descriptor.get_object()
+            programs = [descriptor[key] for key in ("/FontFile2", "/FontFile3") if key in descriptor]
+            assert programs, f"font {font['/BaseFont']} is not embedded"
+            fonts.append(TTFont(io.BytesIO(programs[0].get_object().get_data())))
+    return fonts
+
+
+def test_the_fonts_are_the_shipped_dejavu_embedded():
+    fonts = embedded_fonts(render(language="pl"))
+    names = {(font["name"].getDebugName(1), font["name"].getDebugName(2)) for font in fonts}
+    assert names == {("DejaVu Sans", "Book"), ("DejaVu Sans", "Bold")}
+    # Subset: a few dozen glyphs, not the whole 700 kB font.
+    assert all(len(font.getGlyphOrder()) < 6000 for font in fonts)
+
+
+def test_polish_letters_render_with_no_font_installed_on_the_machine(tmp_path):
+    """Independent of luck: with fontconfig seeing no font at all, the shipped DejaVu still carries the text."""
+    config = tmp_path / "fonts.conf"
+    config.write_text(f'<?xml version="1.0"?>\n<fontconfig><cachedir>{tmp_path}/cache</cachedir></fontconfig>\n')
+    output = tmp_path / "out.pdf"
+    script = textwrap.dedent(
+        f"""
+        import django, json
+        django.setup()
+        from migration.pdf import conversation_pdf
+        data = json.loads({json.dumps(ticket())!r})
+        open({str(output)!r}, "wb").write(conversation_pdf(data, language="pl"))
+        """
+    )
+    env = os.environ | {"FONTCONFIG_FILE": str(config), "DJANGO_SETTINGS_MODULE": "myhezo.settings"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    # WeasyPrint's own check confirms the machine's fonts were out of reach.
+    assert "No fonts configured in FontConfig" in result.stderr
+    document = output.read_bytes()
+    assert f"FortiGate restartuje się co kilka godzin {POLISH}" in flat(text_of(document))
+    assert {font["name"].getDebugName(1) for font in embedded_fonts(document)} == {"DejaVu Sans"}
+
+
+def test_the_shipped_fonts_come_with_their_licence():
+    assert {path.name for path in ASSETS_DIR.iterdir()} >= {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf"}
+    assert "Bitstream Vera" in (ASSETS_DIR / "LICENSE-DejaVu.txt").read_text()
+
+
+# --- Nothing fetched -----------------------------------------------------------------------------------------
+
+
+def test_the_fetcher_serves_the_shipped_fonts():
+    response = AssetsOnlyFetcher().fetch(BASE_URL + "DejaVuSans.ttf")
+    assert response.read() == (ASSETS_DIR / "DejaVuSans.ttf").read_bytes()
+    assert response.content_type == "font/ttf"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/",
+        "https://example.com/DejaVuSans.ttf",
+        "ftp://example.com/DejaVuSans.ttf",
+        "data:font/ttf;base64,AAEAAAA=",
+        "data:text/css,body{color:red}",
+        BASE_URL + "../pdf.py",
+        BASE_URL + "%2e%2e/pdf.py",
+        BASE_URL + "..%2Fpdf.py",
+        BASE_URL + "../pdf_assets/../../manage.py",
+        BASE_URL + "LICENSE-DejaVu.txt",  # inside, but not an asset the template uses
+        BASE_URL + "missing.ttf",
+        BASE_URL.replace("file:///", "file://example.com/") + "DejaVuSans.ttf",
+        BASE_URL + "DejaVuSans.ttf%00.txt",
+        "DejaVuSans.ttf",  # relative: only absolute URLs reach a fetcher
+    ],
+)
+def test_the_fetcher_refuses_everything_else(url):
+    with pytest.raises(PdfAssetRefused):
+        AssetsOnlyFetcher().fetch(url)
+
+
+def test_the_fetcher_refuses_a_symlink_out_of_the_assets(tmp_path, monkeypatch):
+    assets = tmp_path / "pdf_assets"
+    assets.mkdir()
+    shutil.copy(ASSETS_DIR / "DejaVuSans.ttf", assets / "DejaVuSans.ttf")
+    (assets / "passwd.ttf").symlink_to("/etc/passwd")
+    (assets / "up").symlink_to(REPO)
+    monkeypatch.setattr(pdf, "ASSETS_DIR", assets.resolve())
+    base = assets.as_uri() + "/"
+    assert AssetsOnlyFetcher().fetch(base + "DejaVuSans.ttf").read()[:4] == b"\x00\x01\x00\x00"
+    for name in ("passwd.ttf", "up/migration/pdf_assets/DejaVuSans.ttf"):
+        with pytest.raises(PdfAssetRefused):
+            AssetsOnlyFetcher().fetch(base + name)
+
+
+class CountingServer(ThreadingHTTPServer):
+    """A local HTTP server that counts every connection made to it, whatever is (or is not) sent."""
+
+    connections = 0
+
+    def process_request(self, request, client_address):
+        type(self).connections += 1
+        super().process_request(request, client_address)
+
+
+class OkHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/css")
+        self.end_headers()
+        self.wfile.write(b"body { color: red }")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    CountingServer.connections = 0
+    server = CountingServer(("127.0.0.1", 0), OkHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_urls_in_a_ticket_are_never_fetched(http_server):
+    attempts = [
+        f'<img src="{http_server}/img">',
+        f'<link rel="stylesheet" href="{http_server}/link.css">',
+        f"<style>@import url({http_server}/import.css);</style>",
+        f'<div style="background: url({http_server}/bg)">',
+        f'</style><link rel=stylesheet href="{http_server}/breakout.css">',
+        '<img src="file:///etc/passwd">',
+    ]
+    data = ticket(
+        subject=attempts[4],
+        company_name=attempts[1],
+        device=attempts[3],
+        messages=[message(" ".join(attempts), author=attempts[0]), message(attempts[2], role="engineer")],
+    )
+    text = squash(text_of(render(data)))
+    assert CountingServer.connections == 0
+    assert all(squash(attempt) in text for attempt in attempts)
+    # The server does count: a real request is seen.
+    urllib.request.urlopen(f"{http_server}/control", timeout=5).read()  # noqa: S310 - local test server
+    assert CountingServer.connections == 1
+
+
+@pytest.mark.parametrize("reference", ['<img src="{url}">', '<link rel="stylesheet" href="{url}">'])
+def test_the_fetcher_stops_a_render_whose_html_refers_outside(http_server, reference):
+    """Escaping aside, the fetcher alone keeps such markup from reading anything, and fails the render."""
+    for url in (f"{http_server}/x", "file:///etc/passwd", BASE_URL + "../pdf.py"):
+        html = reference.format(url=url) + "<p>x</p>"
+        with pytest.raises(FatalURLFetchingError):
+            weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=AssetsOnlyFetcher()).write_pdf()
+    assert CountingServer.connections == 0
+
+
+def test_a_template_that_refers_outside_fails_the_render(monkeypatch):
+    real = pdf.render_to_string
+    outside = '<img src="file:///etc/passwd">'
+    monkeypatch.setattr(
+        pdf, "render_to_string", lambda name, context=None: outside if name == pdf.TEMPLATE else real(name)
+    )
+    with pytest.raises(PdfRenderError, match=r"Z-2023-04211: .*file:///etc/passwd"):
+        conversation_pdf(ticket())
+
+
+def test_the_subject_cannot_break_out_of_the_markup_into_a_fetch(monkeypatch):
+    fetched = []
+    real_fetch = AssetsOnlyFetcher.fetch
+
+    def spy(self, url, headers=None):
+        fetched.append(url)
+        return real_fetch(self, url, headers)
+
+    monkeypatch.setattr(AssetsOnlyFetcher, "fetch", spy)
+    monkeypatch.setattr(pdf, "_cache", threading.local())  # fonts fetched again, through the spy
+    subject = '</title></style><link rel=stylesheet href="file:///etc/passwd"><style>@import "file:///etc/passwd";'
+    text = squash(text_of(render(ticket(subject=subject))))
+    assert squash(subject) in text
+    assert fetched == [BASE_URL + "DejaVuSans.ttf", BASE_URL + "DejaVuSans-Bold.ttf"]
+
+
+# --- Bounded renders -----------------------------------------------------------------------------------------
+
+
+def test_a_bounded_render_that_takes_too_long_raises_and_leaves_no_alarm(monkeypatch):
+    monkeypatch.setattr(pdf, "conversation_pdf", lambda data, language: time.sleep(10))
+    before = signal.getsignal(signal.SIGALRM)
+    started = time.monotonic()
+    with pytest.raises(PdfRenderError, match=r"^Z-2023-04211: the PDF took longer than 0\.5 s to render$"):
+        conversation_pdf_bounded(ticket(), language="pl", timeout_s=0.5, memory_mb=None)
+    assert time.monotonic() - started < 3
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_bounded_render_returns_the_pdf_and_turns_bad_data_into_a_render_error():
+    assert conversation_pdf_bounded(ticket(), language="pl", timeout_s=30, memory_mb=None).startswith(b"%PDF-")
+    broken = ticket()
+    del broken["messages"]
+    with pytest.raises(PdfRenderError, match=r"^Z-2023-04211: KeyError: 'messages'$"):
+        conversation_pdf_bounded(broken, language="pl", memory_mb=None)
+
+
+def huge_ticket(legacy_id="Z-HUGE"):
+    """Much more text than a render does in a second (a long pasted log)."""
+    return ticket(legacy_id=legacy_id, messages=[message("Zażółć gęślą jaźń, linia logu numer 12345.\n" * 25000)])
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with render_pool(1, 1024) as pool:
+        yield pool
+
+
+def test_a_render_past_its_time_fails_alone_and_the_worker_renders_the_next(pool):
+    worker = pool.apply(os.getpid)
+    started = time.monotonic()
+    results = list(render_many(pool, [("slow", huge_ticket(), "pl"), ("next", ticket(), "pl")], timeout_s=1))
+    assert [key for key, _ in results] == ["slow", "next"]
+    assert isinstance(results[0][1], PdfRenderError)
+    assert str(results[0][1]) == "Z-HUGE: the PDF took longer than 1 s to render"
+    assert POLISH in text_of(results[1][1])
+    assert time.monotonic() - started < 10
+    assert pool.apply(os.getpid) == worker
+
+
+def test_a_render_past_its_memory_fails_alone_and_the_worker_renders_the_next(pool):
+    worker = pool.apply(os.getpid)
+    error = pool.apply(allocate_bounded, (2048,))
+    assert isinstance(error, PdfRenderError)
+    assert str(error) == "Z-BIG: the PDF needed more than 1024 MB to render"
+    [(_key, document)] = render_many(pool, [("next", ticket(), "pl")])
+    assert POLISH in text_of(document)
+    assert pool.apply(os.getpid) == worker
+
+
+def test_bad_data_fails_alone_in_the_pool(pool):
+    broken = ticket(legacy_id="Z-BROKEN", messages=[message("x", at="2023-12-04T09:15:00")])
+    results = dict(render_many(pool, [("broken", broken, "pl"), ("good", ticket(), "pl")]))
+    assert isinstance(results["broken"], PdfRenderError) and "Z-BROKEN: message 1" in str(results["broken"])
+    assert results["good"].startswith(b"%PDF-")
+
+
+def test_render_many_keeps_the_input_order():
+    # Every third one is big and keeps its worker busy while the other renders those after it.
+    items = [
+        (
+            number,
+            ticket(legacy_id=f"Z-{number}", messages=[message("Linia logu.\n" * (1500 if number % 3 == 0 else 3))]),
+            "pl",
+        )
+        for number in range(7)
+    ]
+    with render_pool(2, 1024) as pool:
+        results = list(render_many(pool, items, window=3))
+    assert [key for key, _ in results] == list(range(7))
+    for key, document in results:
+        assert f"Z-{key} · page 1 of" in text_of(document)
+
+
+def test_a_lost_worker_is_reported_and_the_items_after_it_still_come():
+    with render_pool(1, 1024) as pool:
+        jobs = [("a", "a"), ("die", "die"), ("b", "b")]
+        results = list(pdf._ordered(pool, die_or_echo, jobs, wait_s=3, window=16))
+    assert results[0] == ("a", "a") and results[2] == ("b", "b")
+    assert results[1][0] == "die" and isinstance(results[1][1], PdfRenderError)
+    assert "no answer from the render worker" in str(results[1][1])
+
+
+# --- Environment and speed -----------------------------------------------------------------------------------
+
+
+def test_harfbuzz_subsetting_is_available_here():
+    if not harfbuzz_subset_available():
+        from conftest import skip_or_fail
+
+        skip_or_fail("libharfbuzz-subset0 is not installed (CI installs it)")
+    assert pdf_environment_warning() is None
+
+
+def test_without_harfbuzz_subsetting_the_operator_is_warned(monkeypatch):
+    def no_library(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(pdf.ctypes, "CDLL", no_library)
+    assert harfbuzz_subset_available() is False
+    with translation.override("en"):
+        warning = pdf_environment_warning()
+    assert "libharfbuzz-subset0" in warning and "longer" in warning
+
+
+def test_a_typical_two_page_dialog_renders_fast():
+    data = typical_dialog()
+    document = conversation_pdf(data)  # the first render in a process also loads the fonts
+    assert len(read(document).pages) == 2
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        conversation_pdf(data)
+        timings.append(time.perf_counter() - started)
+    median = statistics.median(timings)
+    print(f"typical two-page dialog: {median * 1000:.0f} ms per render (median of 5)")
+    # ≈0.05 s here with HarfBuzz subsetting; a loose bound that still catches a fallback to whole fonts.
+    assert median < 1.0
