@@ -8,8 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_STATIC_MANIFEST=1 \
     MYHEZO_VAR_DIR=/app/var
 
-# gettext compiles the catalogs; Pango/HarfBuzz (with subsetting) and DejaVu fonts are what WeasyPrint
-# needs to render PDFs with Polish letters.
+# gettext compiles the catalogs; WeasyPrint (the legacy import's PDFs) loads Pango and HarfBuzz with
+# subsetting. The PDFs embed the DejaVu shipped in migration/pdf_assets/; the system's is the fallback.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
       fonts-dejavu-core \

@@ -518,7 +518,7 @@ def test_render_many_keeps_the_input_order():
 def test_a_lost_worker_is_reported_and_the_items_after_it_still_come():
     with render_pool(1, 1024) as pool:
         jobs = [("a", "a"), ("die", "die"), ("b", "b")]
-        results = list(pdf._ordered(pool, die_or_echo, jobs, wait_s=3, window=16))
+        results = list(pdf._ordered(pool, die_or_echo, jobs, wait_s=5, window=16))
     assert results[0] == ("a", "a") and results[2] == ("b", "b")
     assert results[1][0] == "die" and isinstance(results[1][1], PdfRenderError)
     assert "no answer from the render worker" in str(results[1][1])
