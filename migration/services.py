@@ -2,62 +2,23 @@
 
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from contracts.nip import nip_parse
 from contracts.services import LineData, Outcome, contract_upsert
 
+from .records import ImportReport, KindCounts, RecordError, RecordSkipped, text_field
+from .tickets import LegacyTicket, import_tickets, ticket_record_parse
+
 KINDS = {"contract": "contracts", "ticket": "tickets"}
 # A line that is not valid JSON still usually shows its type; it is counted under that kind.
 TYPE_SNIFF_RE = re.compile(r'"type"\s*:\s*"(contract|ticket)"')
-
-
-class RecordError(Exception):
-    """A record that cannot be imported; the message is the reason shown to the operator."""
-
-
-class RecordSkipped(Exception):
-    """A valid record that is not carried over (an expired contract, a closed ticket)."""
-
-
-@dataclass
-class KindCounts:
-    imported: int = 0
-    updated: int = 0
-    skipped: int = 0
-    failed: int = 0
-
-
-@dataclass
-class ImportReport:
-    contracts: KindCounts = field(default_factory=KindCounts)
-    tickets: KindCounts = field(default_factory=KindCounts)
-    errors: list[dict] = field(default_factory=list)
-
-    @property
-    def failed(self) -> int:
-        return len(self.errors)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def fail(self, *, line: int, kind: str | None, reason: str) -> None:
-        if kind:
-            getattr(self, kind).failed += 1
-        self.errors.append({"line": line, "reason": reason})
-
-
-def _text(record: dict, key: str) -> str:
-    value = record.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise RecordError(_("Missing or empty field: %(field)s.") % {"field": key})
-    return value
 
 
 def _company(record: dict, key: str, *, required: bool) -> tuple[str, str] | None:
@@ -66,17 +27,17 @@ def _company(record: dict, key: str, *, required: bool) -> tuple[str, str] | Non
         return None
     if not isinstance(value, dict):
         raise RecordError(_("Missing or invalid field: %(field)s.") % {"field": key})
-    nip = _text(value, "nip")
+    nip = text_field(value, "nip")
     try:
         nip_parse(nip)
     except ValidationError as exc:
         raise RecordError(f"{key}.nip {nip!r}: {' '.join(exc.messages)}") from None
-    return nip, _text(value, "name")
+    return nip, text_field(value, "name")
 
 
 def _date(record: dict, key: str) -> date:
     try:
-        return date.fromisoformat(_text(record, key))
+        return date.fromisoformat(text_field(record, key))
     except ValueError:
         raise RecordError(_("Not an ISO date (YYYY-MM-DD): %(field)s.") % {"field": key}) from None
 
@@ -90,7 +51,7 @@ def _lines(record: dict) -> list[LineData]:
         if not isinstance(item, dict):
             raise RecordError(_("Missing or invalid field: %(field)s.") % {"field": "lines"})
         model = item.get("model", "")
-        result.append(LineData(serial=_text(item, "serial"), model=model if isinstance(model, str) else ""))
+        result.append(LineData(serial=text_field(item, "serial"), model=model if isinstance(model, str) else ""))
     return result
 
 
@@ -102,12 +63,12 @@ def import_contract_record(record: dict, *, today: date) -> Outcome:
     reseller = _company(record, "reseller", required=False)
     try:
         _contract, outcome = contract_upsert(
-            number=_text(record, "number"),
+            number=text_field(record, "number"),
             customer_nip=customer[0],
             customer_name=customer[1],
             reseller_nip=reseller[0] if reseller else None,
             reseller_name=reseller[1] if reseller else None,
-            plan_name=_text(record, "plan"),
+            plan_name=text_field(record, "plan"),
             starts_on=_date(record, "starts_on"),
             ends_on=ends_on,
             lines=_lines(record),
@@ -117,27 +78,69 @@ def import_contract_record(record: dict, *, today: date) -> Outcome:
     return outcome
 
 
-def legacy_import(*, lines: Iterable[str], today: date, dry_run: bool = False) -> ImportReport:
-    """Import every record it can; each record is its own transaction, so a bad one changes nothing and
-    does not stop the others. With dry_run everything is validated and rolled back."""
+ProgressCallback = Callable[[int, int], None]
+# One import at a time (two would race for the same tickets' files); a PostgreSQL session lock.
+IMPORT_LOCK_KEY = 0x6D79_4845_5A4F
+
+
+class ImportAlreadyRunning(Exception):
+    pass
+
+
+@contextmanager
+def _import_lock() -> Iterator[None]:
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [IMPORT_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise ImportAlreadyRunning(_("Another import is running; wait for it to finish."))
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
+
+
+def legacy_import(
+    *,
+    lines: Iterable[str],
+    today: date,
+    dry_run: bool = False,
+    workers: int = 0,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import every record it can. Contracts first (a ticket may come before its contract in the file),
+    then tickets. Each contract and each ticket is its own transaction, so a bad record changes nothing and
+    does not stop the others, and a killed run keeps what it finished. With dry_run everything is
+    validated (PDFs are not rendered) inside one transaction that is rolled back.
+
+    `workers` > 0 renders the tickets' PDFs in that many processes while this one writes to the database."""
     report = ImportReport()
+    tickets: list[tuple[int, LegacyTicket]] = []
 
     def import_all() -> None:
         for number, raw in enumerate(lines, start=1):
             if raw.strip():
-                _import_line(report, number, raw, today)
+                record = _import_line(report, number, raw, today)
+                if record is not None:
+                    tickets.append(record)
+        import_tickets(report, tickets, dry_run=dry_run, workers=workers, progress=progress)
 
-    if dry_run:
-        with transaction.atomic():
+    with _import_lock():
+        if dry_run:
+            with transaction.atomic():
+                import_all()
+                transaction.set_rollback(True)
+        else:
+            # No transaction around the run: each record commits on its own, so a killed run keeps what it did.
             import_all()
-            transaction.set_rollback(True)
-    else:
-        # No transaction around the run: each record commits on its own, so a killed run keeps what it did.
-        import_all()
     return report
 
 
-def _import_line(report: ImportReport, number: int, raw: str, today: date) -> None:
+def _import_line(report: ImportReport, number: int, raw: str, today: date) -> tuple[int, "LegacyTicket"] | None:
+    """Import a contract line now; return a valid ticket line for the second pass."""
     try:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -148,15 +151,20 @@ def _import_line(report: ImportReport, number: int, raw: str, today: date) -> No
             kind=kind,
             reason=_("Not valid JSON (column %(column)s): %(error)s.") % {"column": exc.colno, "error": exc.msg},
         )
-        return
+        return None
     if not isinstance(record, dict) or record.get("type") not in KINDS:
         report.fail(line=number, kind=None, reason=_("Unknown record type: expected contract or ticket."))
-        return
+        return None
     kind = KINDS[record["type"]]
-    counts: KindCounts = getattr(report, kind)
     if kind == "tickets":
-        counts.skipped += 1  # ticket records are imported by the legacy-ticket import (issue 6)
-        return
+        try:
+            return number, ticket_record_parse(record)
+        except RecordSkipped as skipped:
+            report.skip(line=number, kind=kind, reason=str(skipped))
+        except RecordError as exc:
+            report.fail(line=number, kind=kind, reason=str(exc))
+        return None
+    counts: KindCounts = report.contracts
     try:
         with transaction.atomic():
             outcome = import_contract_record(record, today=today)
@@ -171,3 +179,4 @@ def _import_line(report: ImportReport, number: int, raw: str, today: date) -> No
             counts.updated += 1
         else:
             counts.skipped += 1
+    return None

@@ -1,4 +1,5 @@
-"""A new customer's whole path in real Chromium (issue 3, "Done when")."""
+"""A new customer's whole path in real Chromium (issues 3 and 6, "Done when"): the import, registration,
+activation, second factor, verification, the contracts and the carried-over tickets with their PDFs."""
 
 import re
 from base64 import b32decode
@@ -98,3 +99,16 @@ def test_new_customer_registers_activates_enrols_verifies_and_sees_contracts(
     assert page.url.endswith("/dashboard/")
     sees_both_active_contracts()
     assert mail.outbox and all(PASSWORD not in m.body + str(m.alternatives) for m in mail.outbox)
+
+    # The tickets carried over from the previous portal are there at once, each with its conversation as a PDF.
+    page.get_by_role("link", name="Zgłoszenia").first.click()
+    listing = page.locator("table.tickets").inner_text()
+    assert "FortiGate restartuje się co kilka godzin" in listing
+    assert '<b>Brak obrazu</b> & dźwięku na A30 — "Teams"' in listing  # the subject as it was typed
+    page.get_by_role("link", name="FortiGate restartuje się co kilka godzin").click()
+    assert "przeniesione z poprzedniego portalu" in page.locator(".messages-list").inner_text()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Z-2023-04211.pdf").click()
+    download = download_info.value
+    assert download.suggested_filename == "Z-2023-04211.pdf"
+    assert Path(download.path()).read_bytes().startswith(b"%PDF-")

@@ -20,6 +20,7 @@ class Status(models.TextChoices):
 class Source(models.TextChoices):
     PORTAL = "portal", _("portal")
     PHONE = "phone", _("phone")
+    LEGACY = "legacy", _("previous portal")
 
 
 class TicketNumberCounter(models.Model):
@@ -45,10 +46,13 @@ class Ticket(models.Model):
     company = models.ForeignKey(Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="tickets")
     contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="tickets")
     line = models.ForeignKey(ContractLine, verbose_name=_("device"), on_delete=models.PROTECT, related_name="tickets")
-    title = models.CharField(_("title"), max_length=200)
+    # Longer than the form allows: subjects carried over from the previous portal are kept whole.
+    title = models.CharField(_("title"), max_length=500)
     priority = models.CharField(_("priority"), max_length=12, choices=Priority)
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.NEW)
     source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.PORTAL)
+    # The previous portal's id of a carried-over ticket: the legacy import is idempotent on it.
+    legacy_id = models.CharField(_("previous portal's id"), max_length=100, null=True, blank=True, unique=True)
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reporter"),

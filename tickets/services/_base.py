@@ -56,7 +56,7 @@ def _touch(ticket: Ticket, **fields) -> None:
     ticket.save(update_fields=list(fields))
 
 
-def _next_number(year: int) -> str:
+def ticket_number_next(year: int) -> str:
     # One upsert that takes the row lock: concurrent openings queue for the counter and never share a
     # number. PostgreSQL and SQLite (3.35+) both speak ON CONFLICT … RETURNING.
     with connection.cursor() as cursor:

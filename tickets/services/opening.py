@@ -25,11 +25,11 @@ from ._base import (
     _event,
     _message_add,
     _name_of,
-    _next_number,
     _notify_customers,
     _notify_engineers,
     _require_engineer,
     emails_clean,
+    ticket_number_next,
 )
 
 # --- opening -----------------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ def _ticket_insert(
         )
     now = timezone.now()
     ticket = Ticket(
-        number=_next_number(timezone.localtime(now).year),
+        number=ticket_number_next(timezone.localtime(now).year),
         company_id=contract.customer_id,
         contract=contract,
         line=line,

@@ -1,0 +1,353 @@
+"""Carrying the previous portal's open tickets over (SPEC §8, `legacy/FORMAT.md`): each becomes a portal
+ticket on the contract line of its serial, with a first message that says so and the whole old
+conversation attached as a PDF.
+
+Safe against a kill at any moment: the PDF is written under a name fixed by the legacy id, then the ticket,
+its message and the attachment row commit in one transaction. Killed before the commit, the file is
+overwritten by the next run (which imports the ticket) or removed by the sweep at the end of a run; killed
+after, the next run finds the legacy id and skips the ticket."""
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from contracts.models import Contract, ContractLine, Priority
+from contracts.notation import contract_number_parse, serial_display, serial_parse
+from tickets.attachments import safe_name
+from tickets.models import Attachment, EventAction, Message, MessageKind, Source, Status, Ticket, TicketEvent
+from tickets.services._base import ticket_number_next
+
+from .records import ImportReport, RecordError, RecordSkipped, text_field
+
+LEGACY_DIR = "legacy"
+STATUSES = {"new": Status.NEW, "open": Status.IN_PROGRESS, "waiting": Status.WAITING}
+ROLES = ("customer", "engineer")
+# Stored, not translated: both languages, as a customer of either reads it.
+CARRIED_OVER = (
+    "Zgłoszenie przeniesione z poprzedniego portalu (nr {legacy_id}). Dotychczasowa korespondencja jest w "
+    "załączonym pliku PDF.\n\n"
+    "This ticket was carried over from the previous portal (no. {legacy_id}). The earlier conversation is in "
+    "the attached PDF."
+)
+
+
+@dataclass(frozen=True)
+class LegacyMessage:
+    at: datetime
+    author: str
+    role: str
+    body: str
+
+
+@dataclass(frozen=True)
+class LegacyTicket:
+    legacy_id: str
+    contract_number: str
+    serial: str
+    subject: str
+    status: str
+    priority: str
+    opened_at: datetime
+    reporter_name: str
+    reporter_email: str
+    partner_access: bool
+    messages: tuple[LegacyMessage, ...]
+
+
+def _instant(value, field_name: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise RecordError(_("Not an ISO 8601 date and time with an offset: %(field)s.") % {"field": field_name})
+    return instant
+
+
+def ticket_record_parse(record: dict) -> LegacyTicket:
+    """Check a ticket record on its own (no database); closed tickets are skipped."""
+    legacy_id = text_field(record, "legacy_id").strip()
+    status = text_field(record, "status")
+    if status == "closed":
+        raise RecordSkipped(_("Ticket %(id)s is closed: closed tickets are not carried over.") % {"id": legacy_id})
+    if status not in STATUSES:
+        raise RecordError(_("Unknown status %(value)r of ticket %(id)s.") % {"value": status, "id": legacy_id})
+    priority = text_field(record, "priority")
+    if priority not in Priority.values:
+        raise RecordError(_("Unknown priority %(value)r of ticket %(id)s.") % {"value": priority, "id": legacy_id})
+    try:
+        contract_number = contract_number_parse(text_field(record, "contract"))
+        serial = text_field(record, "serial")
+        serial_parse(serial)
+    except Exception as exc:  # ValidationError from the notation helpers
+        raise RecordError(" ".join(getattr(exc, "messages", [str(exc)]))) from None
+    reporter = record.get("reporter")
+    if not isinstance(reporter, dict):
+        raise RecordError(_("Missing or invalid field: %(field)s.") % {"field": "reporter"})
+    reporter_email = text_field(reporter, "email").strip().lower()
+    try:
+        validate_email(reporter_email)
+    except Exception:
+        raise RecordError(_("reporter.email is not a valid e-mail address.")) from None
+    partner_access = record.get("partner_access", False)
+    if partner_access is None:
+        partner_access = False
+    if not isinstance(partner_access, bool):
+        raise RecordError(_("Missing or invalid field: %(field)s.") % {"field": "partner_access"})
+    raw_messages = record.get("messages")
+    if not isinstance(raw_messages, list):
+        raise RecordError(_("Missing or invalid field: %(field)s.") % {"field": "messages"})
+    messages = []
+    for index, item in enumerate(raw_messages):
+        if not isinstance(item, dict) or item.get("role") not in ROLES or not isinstance(item.get("body"), str):
+            raise RecordError(_("Missing or invalid field: %(field)s.") % {"field": f"messages[{index}]"})
+        messages.append(
+            LegacyMessage(
+                at=_instant(item.get("at"), f"messages[{index}].at"),
+                author=text_field(item, "author"),
+                role=item["role"],
+                body=item["body"],
+            )
+        )
+    subject = record.get("subject")
+    if not isinstance(subject, str) or not subject.strip():
+        raise RecordError(_("Missing or empty field: %(field)s.") % {"field": "subject"})
+    return LegacyTicket(
+        legacy_id=legacy_id,
+        contract_number=contract_number,
+        serial=serial,
+        subject=subject,  # exactly as it was
+        status=STATUSES[status],
+        priority=priority,
+        opened_at=_instant(record.get("opened_at"), "opened_at"),
+        reporter_name=text_field(reporter, "name").strip(),
+        reporter_email=reporter_email,
+        partner_access=partner_access,
+        messages=tuple(messages),
+    )
+
+
+@dataclass
+class _Planned:
+    line_number: int
+    legacy: LegacyTicket
+    line: ContractLine
+    device: str
+
+
+def _plan(report: ImportReport, tickets: list[tuple[int, LegacyTicket]]) -> list[_Planned]:
+    """Resolve every ticket against the database in a few queries: already imported, contract carried
+    over, serial on that contract."""
+    ids = [legacy.legacy_id for _number, legacy in tickets]
+    done = set(Ticket.objects.filter(legacy_id__in=ids).values_list("legacy_id", flat=True))
+    contracts = {
+        contract.number: contract
+        for contract in Contract.objects.filter(number__in={legacy.contract_number for _n, legacy in tickets})
+        .select_related("customer", "plan")
+        .order_by()
+    }
+    lines_by_serial: dict[tuple[int, str], list[ContractLine]] = {}
+    for line in ContractLine.objects.with_serial_line_count().filter(contract__in=contracts.values()).order_by("pk"):
+        lines_by_serial.setdefault((line.contract_id, line.serial), []).append(line)
+
+    planned: list[_Planned] = []
+    seen: set[str] = set()
+    for number, legacy in tickets:
+        if legacy.legacy_id in done:
+            report.skip(line=number, kind="tickets")  # imported by an earlier run
+            continue
+        if legacy.legacy_id in seen:
+            report.skip(
+                line=number,
+                kind="tickets",
+                reason=_("Ticket %(id)s appears twice in the export; the first one is kept.")
+                % {"id": legacy.legacy_id},
+            )
+            continue
+        contract = contracts.get(legacy.contract_number)
+        if contract is None:
+            report.skip(
+                line=number,
+                kind="tickets",
+                reason=_("Ticket %(id)s: contract %(number)s was not carried over.")
+                % {"id": legacy.legacy_id, "number": legacy.contract_number},
+            )
+            continue
+        parsed = serial_parse(legacy.serial)
+        candidates = [
+            line
+            for line in lines_by_serial.get((contract.pk, parsed.serial), [])
+            if parsed.index is None or line.service_index == parsed.index
+        ]
+        if not candidates:
+            report.skip(
+                line=number,
+                kind="tickets",
+                reason=_("Ticket %(id)s: serial number %(serial)s is not on contract %(number)s.")
+                % {"id": legacy.legacy_id, "serial": legacy.serial, "number": contract.number},
+            )
+            continue
+        line = candidates[0]
+        line.contract = contract
+        seen.add(legacy.legacy_id)
+        device = serial_display(line.serial, line.service_index, line.serial_line_count)
+        planned.append(_Planned(line_number=number, legacy=legacy, line=line, device=device))
+    return planned
+
+
+def pdf_data(item: _Planned) -> dict:
+    """What the PDF shows: plain, picklable data for a worker process."""
+    legacy, contract = item.legacy, item.line.contract
+    return {
+        "legacy_id": legacy.legacy_id,
+        "subject": legacy.subject,
+        "company_name": contract.customer.name,
+        "company_nip": contract.customer.nip_display,
+        "contract_number": contract.number,
+        "device": item.device,
+        "messages": [
+            {"at": message.at.isoformat(), "author": message.author, "role": message.role, "body": message.body}
+            for message in legacy.messages
+        ],
+    }
+
+
+def legacy_pdf_name(legacy_id: str) -> str:
+    # Fixed by the legacy id, so a re-run after a kill overwrites rather than adds.
+    return f"{LEGACY_DIR}/{hashlib.sha256(legacy_id.encode()).hexdigest()[:40]}.pdf"
+
+
+def _store(item: _Planned, pdf: bytes, reporters: dict[str, User]) -> Ticket:
+    legacy, line = item.legacy, item.line
+    name = legacy_pdf_name(legacy.legacy_id)
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    stored = default_storage.save(name, ContentFile(pdf))
+    try:
+        with transaction.atomic():
+            opened = legacy.opened_at
+            last = max([opened, *(message.at for message in legacy.messages)])
+            ticket = Ticket(
+                number=ticket_number_next(timezone.localtime(opened).year),
+                legacy_id=legacy.legacy_id,
+                company_id=line.contract.customer_id,
+                contract=line.contract,
+                line=line,
+                title=legacy.subject,
+                priority=legacy.priority,
+                status=legacy.status,
+                source=Source.LEGACY,
+                reporter=reporters.get(legacy.reporter_email),
+                reporter_name=legacy.reporter_name or legacy.reporter_email,
+                reporter_email=legacy.reporter_email,
+                partner_access=legacy.partner_access and line.contract.reseller_id is not None,
+                created_at=opened,
+                last_activity_at=last,
+            )
+            ticket.full_clean()
+            ticket.save()
+            message = Message.objects.create(
+                ticket=ticket,
+                kind=MessageKind.REPLY,
+                author_name="myHEZO",
+                by_engineer=True,
+                body=CARRIED_OVER.format(legacy_id=legacy.legacy_id),
+            )
+            Attachment.objects.create(
+                message=message,
+                file=stored,
+                name=safe_name(f"{legacy.legacy_id}.pdf"),
+                size=len(pdf),
+                content_type="application/pdf",
+            )
+            TicketEvent.objects.create(
+                ticket=ticket, actor_name="import_legacy", action=EventAction.CREATED, new_value=Source.LEGACY.label
+            )
+    except BaseException:
+        # Never remove a file that a committed ticket (of another run) already points to.
+        if not Attachment.objects.filter(file=stored).exists():
+            default_storage.delete(stored)
+        raise
+    return ticket
+
+
+def legacy_files_sweep() -> int:
+    """Remove PDFs under legacy/ that no attachment refers to (left by a run killed before its commit)."""
+    try:
+        _dirs, files = default_storage.listdir(LEGACY_DIR)
+    except FileNotFoundError:
+        return 0
+    referenced = set(Attachment.objects.filter(file__startswith=f"{LEGACY_DIR}/").values_list("file", flat=True))
+    removed = 0
+    for file_name in files:
+        name = f"{LEGACY_DIR}/{file_name}"
+        if name not in referenced:
+            default_storage.delete(name)
+            removed += 1
+    return removed
+
+
+def _rendered(planned: list[_Planned], workers: int) -> Iterator[tuple[_Planned, bytes | Exception]]:
+    from . import pdf
+
+    if workers <= 0:
+        for item in planned:
+            try:
+                yield item, pdf.conversation_pdf(pdf_data(item), language="pl")
+            except Exception as exc:  # one ticket's render failing must not stop the run
+                yield item, exc
+        return
+    with pdf.render_pool(workers=workers, memory_mb=1024) as pool:
+        jobs = ((index, pdf_data(item), "pl") for index, item in enumerate(planned))
+        for index, result in pdf.render_many(pool, jobs):
+            yield planned[index], result
+
+
+def import_tickets(
+    report: ImportReport,
+    tickets: list[tuple[int, LegacyTicket]],
+    *,
+    dry_run: bool,
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    planned = _plan(report, tickets)
+    if dry_run:
+        report.tickets.imported += len(planned)  # what a real run would import (PDFs are not rendered)
+        return
+    reporters = {user.email: user for user in User.objects.filter(email__in={p.legacy.reporter_email for p in planned})}
+    total = len(planned)
+    for done, (item, result) in enumerate(_rendered(planned, workers), start=1):
+        if isinstance(result, Exception):
+            report.fail(
+                line=item.line_number,
+                kind="tickets",
+                reason=_("Ticket %(id)s: the PDF of its conversation could not be made (%(error)s).")
+                % {"id": item.legacy.legacy_id, "error": result},
+            )
+        else:
+            try:
+                _store(item, result, reporters)
+            except IntegrityError:
+                report.skip(line=item.line_number, kind="tickets")  # imported meanwhile by another run
+            except Exception as exc:
+                report.fail(
+                    line=item.line_number,
+                    kind="tickets",
+                    reason=_("Ticket %(id)s could not be saved: %(error)s.")
+                    % {"id": item.legacy.legacy_id, "error": exc},
+                )
+            else:
+                report.tickets.imported += 1
+        if progress:
+            progress(done, total)
+    legacy_files_sweep()
