@@ -504,7 +504,7 @@ def test_render_many_keeps_the_input_order():
         (
             number,
             ticket(legacy_id=f"Z-{number}", messages=[message("Linia logu.\n" * (1500 if number % 3 == 0 else 3))]),
-            "pl",
+            "en",
         )
         for number in range(7)
     ]
@@ -559,3 +559,9 @@ def test_a_typical_two_page_dialog_renders_fast():
     print(f"typical two-page dialog: {median * 1000:.0f} ms per render (median of 5)")
     # ≈0.05 s here with HarfBuzz subsetting; a loose bound that still catches a fallback to whole fonts.
     assert median < 1.0
+
+
+def test_the_pdf_speaks_polish_by_default():
+    text = flat(text_of(render(language="pl")))
+    assert "Korespondencja przeniesiona z poprzedniego portalu" in text
+    assert "Klient" in text and "strona 1 z 1" in text
