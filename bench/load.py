@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Load benchmark (issue 8): gunicorn with production settings on 127.0.0.1, driven by wrk with a session
+cookie, page by page; reports requests/s, p50/p95/p99 and each page's throughput as a share of the trivial
+view (`/healthz/`, no database) measured in the same run — the figure that holds from machine to machine.
+
+    apt-get install wrk
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/myhezo_perf REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python bench/load.py [--duration 15] [--connections 4] [--workers 2]
+
+The database must be filled by `manage.py bench_seed` first; the user is bench-0@example.com, a customer of
+the largest company, and the engineer bench-engineer@example.com (created here).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PORT = 8765
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - our own http://127.0.0.1
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer on {url}")
+
+
+def wrk(url: str, *, cookie: str | None, duration: int, connections: int) -> dict:
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "-s", str(ROOT / "bench/wrk_report.lua")]
+    if cookie:
+        command += ["-H", f"Cookie: sessionid={cookie}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=15, help="seconds per page")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent clients")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("DATABASE_URL must point at the PostgreSQL database filled by bench_seed")
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myhezo.settings")
+    import django
+
+    django.setup()
+    from bench.sessions import session_cookie
+    from tickets.models import Message, Ticket
+
+    customer = session_cookie("bench-0@example.com")
+    engineer = session_cookie("bench-engineer@example.com", staff=True)
+    ticket = Ticket.objects.filter(reporter__email="bench-0@example.com").order_by("-pk").first()
+    # The ticket page with 50 messages: give the chosen ticket that many.
+    missing = 50 - ticket.messages.count()
+    if missing > 0:
+        Message.objects.bulk_create(
+            [Message(ticket=ticket, author_name="Inżynier HEZO", by_engineer=True, body="Odpowiedź " * 40)] * missing
+        )
+
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_CONN_MAX_AGE": "60",
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "myhezo.wsgi",
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--access-logfile",
+            "/dev/null",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{PORT}"
+    pages = [
+        ("trivial view (/healthz/)", "/healthz/", None),
+        ("dashboard", "/dashboard/", customer),
+        ("/tickets/ first page", "/tickets/", customer),
+        ("/tickets/ filtered + search", "/tickets/?q=firmware&status=open", customer),
+        ("ticket page, 50 messages", f"/tickets/{ticket.number}/", customer),
+        ("admin ticket list (SLA columns)", "/admin/tickets/ticket/?open=yes", engineer),
+    ]
+    try:
+        wait_until_up(base + "/healthz/")
+        results = []
+        for name, path, cookie in pages:
+            wrk(base + path, cookie=cookie, duration=2, connections=args.connections)  # warm-up
+            results.append(
+                (name, wrk(base + path, cookie=cookie, duration=args.duration, connections=args.connections))
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    ceiling = results[0][1]["rps"]
+    print(
+        f"{Ticket.objects.count()} tickets; {args.workers} gunicorn workers, {args.connections} connections, "
+        f"{args.duration} s per page, {os.cpu_count()} CPUs"
+    )
+    print("| page | req/s | share of trivial | p50 ms | p95 ms | p99 ms | non-2xx |")
+    print("|---|---|---|---|---|---|---|")
+    for name, r in results:
+        print(
+            f"| {name} | {r['rps']:.0f} | {100 * r['rps'] / ceiling:.1f}% | {r['p50']:.1f} | {r['p95']:.1f} "
+            f"| {r['p99']:.1f} | {r['non_2xx']} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
