@@ -6,8 +6,10 @@ are the portal's (`/accounts/login/`, SPEC §11).
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.urls import path
 from django.utils.translation import gettext as _
+from django_otp import user_has_device
 from django_ratelimit.core import is_ratelimited
 from two_factor import views as tf_views
 from two_factor.utils import get_otpauth_url
@@ -56,6 +58,15 @@ class LoginView(tf_views.LoginView):
 
 
 class SetupView(tf_views.SetupView):
+    def dispatch(self, request, *args, **kwargs):
+        """Enrolment is for a user without a second factor, or one who passed it in this session. The package
+        sends such a user away on GET only; its POST would let a session that passed just the password enrol
+        a device of its own and come out verified, skipping the code."""
+        user = request.user
+        if user.is_authenticated and not user.is_verified() and user_has_device(user):
+            return redirect_to_login(request.get_full_path())
+        return super().dispatch(request, *args, **kwargs)
+
     def get_context_data(self, form, **kwargs):
         context = super().get_context_data(form, **kwargs)
         if "secret_key" in context:

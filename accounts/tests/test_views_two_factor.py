@@ -139,3 +139,20 @@ def test_login_returns_to_the_page_asked_for_but_never_to_another_site(client, c
     code = f"{totp(device.bin_key, step=30, t0=0, digits=6):06d}"
     response = client.post(login_url, {"login_view-current_step": "token", "token-otp_token": code})
     assert response.status_code == 302 and response["Location"] == lands_on
+
+
+def test_a_session_that_passed_only_the_password_cannot_enrol_a_device_of_its_own(client, customer):
+    """Enrolling a new device ends with a verified session: if a password-only session could post the wizard,
+    it would skip the code of the device the user already has."""
+    TOTPDevice.objects.create(user=customer, name="default", confirmed=True)
+    client.force_login(customer)
+    for response in (
+        client.get("/accounts/two-factor/setup/"),
+        client.post("/accounts/two-factor/setup/", {"setup_view-current_step": "welcome"}),
+        client.post("/accounts/two-factor/setup/", {"setup_view-current_step": "generator", "generator-token": "1"}),
+    ):
+        assert response.status_code == 302
+        assert response["Location"] == "/accounts/login/?next=/accounts/two-factor/setup/"
+        assert b"otpauth://" not in response.content
+    assert TOTPDevice.objects.filter(user=customer).count() == 1
+    assert client.get("/dashboard/").status_code == 302
