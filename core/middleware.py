@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 
 def language_for_host(host: str) -> str | None:
@@ -39,3 +40,43 @@ class PortalLocaleMiddleware(LocaleMiddleware):
         language = language_for_request(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def content_security_policy() -> str:
+    """The portal's policy: nothing inline, nothing from another origin, never framed. Every page, the admin
+    and the two-factor pages included, works under it (tests/test_security_headers.py loads them in Chromium)."""
+    return "; ".join(f"{directive} {sources}" for directive, sources in settings.MYHEZO_CSP.items())
+
+
+class SecurityHeadersMiddleware:
+    """The headers Django's SecurityMiddleware does not set (ASVS 3.4, 14.3).
+
+    - Content-Security-Policy on every response that does not bring a stricter one of its own (attachment
+      downloads send a sandbox policy).
+    - `Cache-Control: no-store` on every response to a logged-in user: each of those pages shows ticket,
+      contract or personal data (the dashboard, tickets, contracts, account settings, admin), and none may be
+      kept by a browser's or a proxy's cache.
+
+    It sits right after SecurityMiddleware, so WhiteNoise's static files get the policy too; `request.user`
+    is only looked at when the authentication middleware set it (it is lazy: a page that never touched it
+    does not load it here either, unless a session cookie came with the request).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = content_security_policy()
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.policy
+        if self._logged_in(request) and "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private
+        return response
+
+    @staticmethod
+    def _logged_in(request) -> bool:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return False  # no session, nobody logged in: do not load a user for static files or anonymous pages
+        user = getattr(request, "user", None)
+        return user is not None and user.is_authenticated
