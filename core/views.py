@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
+from django_otp import user_has_device
 
 from accounts.access import otp_required
 from accounts.services import user_language_set
@@ -43,8 +44,12 @@ def language_switch(request):
     preference (which otherwise wins over the cookie)."""
     response = set_language(request)
     language = request.POST.get("language")
-    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
-        user_language_set(user=request.user, language=language)
+    user = request.user
+    # A session that passed the password but not the user's second factor changes nothing in the account;
+    # one still enrolling (no device yet) does, or its choice would lose to the stored preference.
+    completed = user.is_authenticated and (user.is_verified() or not user_has_device(user))
+    if completed and language in dict(settings.LANGUAGES):
+        user_language_set(user=user, language=language)
     return response
 
 

@@ -73,3 +73,22 @@ def test_switching_while_logged_in_changes_the_users_preference(client, customer
     page = client.get("/dashboard/")
     assert language_of(page) == "en"
     assert "Welcome, Anna." in page.content.decode()
+
+
+def test_a_session_without_the_second_factor_does_not_change_the_preference(client, customer):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=customer, name="default", confirmed=True)
+    client.force_login(customer)  # the password only
+    response = client.post("/language/", {"language": "en", "next": "/contact/"})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.language == "pl"
+
+
+def test_a_user_still_enrolling_the_second_factor_keeps_the_choice(client, customer):
+    client.force_login(customer)  # just activated: no device yet
+    client.post("/language/", {"language": "en", "next": "/accounts/two-factor/setup/"})
+    customer.refresh_from_db()
+    assert customer.language == "en"
+    assert language_of(client.get("/accounts/two-factor/setup/")) == "en"
