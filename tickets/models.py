@@ -230,3 +230,31 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.old_value} → {self.new_value}"
+
+
+class PartnerReadLog(models.Model):
+    """Which partner user read which consented ticket, shown to the customer on that ticket (GDPR: the
+    customer sees who at the reseller looked at their data). One row per ticket and reader, updated by one
+    upsert per page view or download (`tickets.services.partner_read_record`): it does not grow with reads."""
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="partner_reads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("partner user"), on_delete=models.CASCADE, related_name="+"
+    )
+    first_read_at = models.DateTimeField(_("first read"))
+    last_read_at = models.DateTimeField(_("last read"))
+    read_count = models.PositiveIntegerField(_("times read"), default=1)
+
+    class Meta:
+        verbose_name = _("partner's read")
+        verbose_name_plural = _("partners' reads")
+        ordering = ["-last_read_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="tickets_partner_read_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} · {self.user_id} · {self.read_count}"
+
+    @property
+    def reader_name(self) -> str:
+        """The reader's name as the customer sees it: the person's name, else their address."""
+        return self.user.get_full_name()

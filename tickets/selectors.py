@@ -10,7 +10,7 @@ from accounts.models import User
 from contracts.models import ContractLine
 from contracts.notation import serial_parse
 
-from .models import PUBLIC_KINDS, Attachment, Message, Ticket
+from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Ticket
 
 
 def tickets_with_line_notation(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -85,3 +85,79 @@ def attachment_for_user(user: User, number: str, attachment_id: int) -> Attachme
     if attachment is None:
         raise Http404
     return attachment
+
+
+def partner_reads_for_user(user: User, ticket: Ticket) -> list[PartnerReadLog]:
+    """Who at the reseller read the ticket, latest first: only for a customer of the ticket's company (the
+    partner itself and anybody else get nothing). One query."""
+    if not user.is_authenticated or not user.is_verified_customer or user.company_id != ticket.company_id:
+        return []
+    return list(ticket.partner_reads.select_related("user__company").order_by("-last_read_at", "-pk"))
+
+
+def ticket_data_for_export(user: User) -> dict:
+    """The user's own data on tickets, for "download my data": the tickets they reported (their title and
+    facts, nothing of the dialog written by others), every message they wrote (with the ticket's number
+    only: a colleague's ticket shows no more than that), and, for a partner user, which tickets they read."""
+    reported = (
+        Ticket.objects.filter(reporter=user)
+        .order_by("created_at", "pk")
+        .values(
+            "number",
+            "title",
+            "status",
+            "priority",
+            "created_at",
+            "closed_at",
+            "contract__number",
+            "line__serial",
+            "reporter_name",
+            "reporter_email",
+            "partner_access",
+        )
+    )
+    messages = (
+        Message.objects.filter(author=user)
+        .select_related("ticket")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        .order_by("created_at", "pk")
+    )
+    reads = PartnerReadLog.objects.filter(user=user).select_related("ticket").order_by("first_read_at", "pk")
+    return {
+        "tickets_reported": [
+            {
+                "number": row["number"],
+                "title": row["title"],
+                "status": row["status"],
+                "priority": row["priority"],
+                "opened_at": row["created_at"],
+                "closed_at": row["closed_at"],
+                "contract": row["contract__number"],
+                "device_serial": row["line__serial"],
+                "reporter_name": row["reporter_name"],
+                "reporter_email": row["reporter_email"],
+                "reseller_may_see": row["partner_access"],
+            }
+            for row in reported
+        ],
+        "messages_written": [
+            {
+                "ticket": message.ticket.number,
+                "kind": message.kind,
+                "written_at": message.created_at,
+                "author_name": message.author_name,
+                "text": message.body,
+                "attachments": [{"name": a.name, "size": a.size} for a in message.attachments.all()],
+            }
+            for message in messages
+        ],
+        "tickets_read_as_partner": [
+            {
+                "ticket": read.ticket.number,
+                "first_read_at": read.first_read_at,
+                "last_read_at": read.last_read_at,
+                "times": read.read_count,
+            }
+            for read in reads
+        ],
+    }

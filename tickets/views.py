@@ -20,6 +20,7 @@ from .models import Attachment, Status, Ticket
 from .selectors import (
     attachment_for_user,
     messages_for_user,
+    partner_reads_for_user,
     ticket_for_customer,
     ticket_for_user,
     tickets_for_user,
@@ -113,6 +114,7 @@ def _detail(request, ticket: Ticket, *, reply_form=None, cc_form=None, escalate_
             "replacements": list(replacements_for_ticket(ticket)),
             "now": timezone.now(),
             "ccs": list(ticket.ccs.all()) if is_customer else [],
+            "partner_reads": partner_reads_for_user(request.user, ticket),
             "can_write": is_customer,
             "reply_form": reply_form or ReplyForm(),
             "cc_form": cc_form or CcAddForm(),
@@ -128,7 +130,9 @@ def _detail(request, ticket: Ticket, *, reply_form=None, cc_form=None, escalate_
 @verified_required
 @require_GET
 def ticket_detail(request, number):
-    return _detail(request, ticket_for_user(request.user, number))
+    ticket = ticket_for_user(request.user, number)
+    services.partner_read_record(ticket_id=ticket.pk, user=request.user)
+    return _detail(request, ticket)
 
 
 @never_cache
@@ -266,4 +270,7 @@ def attachment_response(attachment: Attachment) -> FileResponse:
 @verified_required
 @require_GET
 def attachment_download(request, number, attachment_id):
-    return attachment_response(attachment_for_user(request.user, number, attachment_id))
+    attachment = attachment_for_user(request.user, number, attachment_id)
+    response = attachment_response(attachment)
+    services.partner_read_record(ticket_id=attachment.message.ticket_id, user=request.user)
+    return response

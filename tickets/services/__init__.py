@@ -12,12 +12,14 @@ from .changes import (
 )
 from .dialog import ticket_engineer_reply, ticket_phone_contact_log, ticket_reply
 from .opening import contract_line_for_serial, ticket_create, ticket_create_by_phone
+from .privacy import partner_read_record, tickets_person_anonymise
 from .status import ALLOWED_MOVES, ticket_close, ticket_reopen, ticket_status_change
 
 __all__ = [
     "ALLOWED_MOVES",
     "contract_line_for_serial",
     "emails_clean",
+    "partner_read_record",
     "ticket_assign",
     "ticket_cc_add",
     "ticket_cc_remove",
@@ -32,4 +34,5 @@ __all__ = [
     "ticket_reopen",
     "ticket_reply",
     "ticket_status_change",
+    "tickets_person_anonymise",
 ]

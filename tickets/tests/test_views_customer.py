@@ -4,6 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.tests.factories import UserFactory
+from conftest import verify
 from tickets.models import Status, Ticket
 
 from .factories import PNG, make_ticket, upload
@@ -169,5 +171,8 @@ def test_list_and_detail_query_counts_do_not_grow_with_tickets_or_messages(custo
             ticket=ticket, engineer=cast["engineer"], body=f"Odpowiedź {i}", attachments=[upload()]
         )
         services.ticket_cc_add(ticket=ticket, actor=cast["customer"], email=f"kopia{i}@example.com")
+        reader = verify(UserFactory(email=f"partner{i}@arkanet.example"), cast["partner"].company, "partner")
+        services.partner_read_record(ticket_id=ticket.pk, user=reader)
     assert _count_queries(customer_client, "/tickets/") == list_small == 6
-    assert _count_queries(customer_client, f"/tickets/{ticket.number}/") == detail_small == 9  # 9: replacements
+    # 10: session, user, device, ticket, messages, attachments, clocks, replacements, CCs, the reseller's reads
+    assert _count_queries(customer_client, f"/tickets/{ticket.number}/") == detail_small == 10
