@@ -150,3 +150,26 @@ class EmailChangeForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting one's account: the password again and an explicit confirmation."""
+
+    password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that my account is deleted for good and that I cannot log in again."),
+        required=True,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        if not self.user.check_password(self.cleaned_data["password"]):
+            raise forms.ValidationError(_("The password is not correct."))
+        return self.cleaned_data["password"]

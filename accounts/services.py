@@ -168,3 +168,108 @@ def email_change_confirm(*, user: User, new_email: str) -> User:
         language=user.language,
     )
     return user
+
+
+# --- GDPR: download my data, delete my account ---------------------------------------------------------
+
+# What replaces a deleted person's name wherever the company's records keep it (tickets, messages, history).
+DELETED_USER_NAME = "Deleted user"
+
+
+def deleted_user_email(user: User) -> str:
+    """A unique address that can never receive mail (RFC 2606 `.invalid`), in place of a deleted person's."""
+    return f"deleted-{user.pk}@users.invalid"
+
+
+def user_data_export(*, user: User) -> dict:
+    """Everything the portal keeps about the user as a person, for "download my data" (GDPR art. 15 and 20):
+    the profile, the second-factor devices (names, never secrets), the tickets they reported, the messages
+    they wrote and, for a partner user, the tickets they read. Nothing of other people beyond the titles of
+    the tickets the user reported."""
+    from django_otp import devices_for_user
+
+    from tickets.selectors import ticket_data_for_export
+
+    company = user.company
+    return {
+        "format": "myhezo-user-data/1",
+        "exported_at": timezone.now(),
+        "profile": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "phone": user.phone,
+            "company_name_as_registered": user.company_name,
+            "nip_as_registered": user.nip,
+            "language": user.language,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+            "verified_company": {"name": company.name, "nip": company.nip} if company else None,
+            "role": user.role,
+            "verified_at": user.verified_at,
+        },
+        "second_factor_devices": [
+            {"kind": str(device._meta.verbose_name), "name": device.name, "confirmed": device.confirmed}
+            for device in devices_for_user(user, confirmed=None)
+        ],
+        **ticket_data_for_export(user),
+    }
+
+
+@transaction.atomic
+def user_delete_anonymise(*, user: User) -> User:
+    """Delete a person's account by anonymising it (GDPR art. 17) while their company keeps its tickets.
+
+    The account can never log in again (unusable password, inactive, no second factor) and every session of
+    it ends (the session hash follows the password). Its name becomes "Deleted user", its address a unique
+    placeholder, the phone and what was typed at registration go. In the tickets, their name and address leave
+    the reporter, message and history snapshots, and CC entries with their address are removed
+    (`tickets.services.tickets_person_anonymise`). Contact-form messages from their address are anonymised,
+    and e-mails in the outbox to them alone are deleted (their address is taken out of the others)."""
+    from django.db.models import Q
+    from django_otp import devices_for_user
+
+    from core.models import ContactMessage, OutboxEmail
+    from tickets.services import tickets_person_anonymise
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    old_email, former_name = user.email, f"{user.first_name} {user.last_name}".strip()
+    placeholder = deleted_user_email(user)
+
+    for device in list(devices_for_user(user, confirmed=None)):
+        device.delete()
+    user.first_name, user.last_name = DELETED_USER_NAME, ""
+    user.email = placeholder
+    user.phone = user.company_name = user.nip = ""
+    user.is_active = user.is_staff = user.is_superuser = False
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+
+    tickets_person_anonymise(
+        user=user,
+        email=old_email,
+        former_name=former_name or old_email,
+        name=DELETED_USER_NAME,
+        placeholder_email=placeholder,
+    )
+    ContactMessage.objects.filter(email__iexact=old_email).update(
+        name=DELETED_USER_NAME, email=placeholder, phone="", company_name=""
+    )
+    # `to` is a JSON list: a text match finds the candidates on every database, the exact check is here.
+    for email in OutboxEmail.objects.filter(Q(to__icontains=old_email) | Q(reply_to__icontains=old_email)):
+        others = [address for address in email.to if address.strip().lower() != old_email]
+        reply_to = [address for address in email.reply_to if address.strip().lower() != old_email]
+        if others == email.to and reply_to == email.reply_to:
+            continue
+        if others:
+            email.to, email.reply_to = others, reply_to
+            email.save(update_fields=["to", "reply_to"])
+        elif not ContactMessage.objects.filter(email_to_helpdesk=email).exists():
+            email.delete()
+        else:
+            email.to, email.reply_to = [placeholder], reply_to
+            email.save(update_fields=["to", "reply_to"])
+    return user

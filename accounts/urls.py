@@ -14,6 +14,8 @@ urlpatterns = [
     path("settings/", views.account_settings, name="settings"),
     path("settings/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("settings/email/", views.email_change, name="email_change"),
+    path("settings/data/", views.data_export, name="data_export"),
+    path("settings/delete/", views.account_delete, name="account_delete"),
     path("settings/email/confirm/<str:token>/", views.email_change_confirm_view, name="email_change_confirm"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

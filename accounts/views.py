@@ -1,18 +1,26 @@
+import json
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 
 from .access import otp_required
 from .forms import (
+    AccountDeleteForm,
     ActivationResendForm,
     EmailChangeForm,
     LanguageForm,
@@ -27,6 +35,8 @@ from .services import (
     email_change_confirm,
     email_change_request,
     user_activate,
+    user_data_export,
+    user_delete_anonymise,
     user_language_set,
     user_register,
     user_verify,
@@ -208,3 +218,52 @@ def email_change_confirm_view(request, token: str):
         messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": new_email})
         return redirect("core:dashboard" if request.user.is_authenticated else "two_factor:login")
     return render(request, "accounts/email_change_confirm.html", {"new_email": new_email})
+
+
+# --- GDPR: download my data, delete my account ---------------------------------------------------------
+
+
+@never_cache
+@otp_required
+@require_GET
+def data_export(request):
+    """The user's own data as a JSON download (GDPR art. 15 and 20)."""
+    data = user_data_export(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    filename = f"myhezo-data-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
+
+
+@never_cache
+@otp_required
+@sensitive_post_parameters("password")
+def account_delete(request):
+    """Delete my account: the password again and a confirmation, then the account is anonymised and every
+    session of it ends. Engineers' accounts are closed by another engineer in the back office."""
+    if request.user.is_staff:
+        if request.method == "POST":
+            raise PermissionDenied
+        return render(request, "accounts/account_delete.html", {"form": None})
+    form = AccountDeleteForm(request.POST or None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        throttled = is_ratelimited(
+            request, group="account-delete", key="user", rate="5/15m", method="POST", increment=True
+        )
+        if throttled:
+            form.add_error(None, _("Too many attempts. Wait a few minutes and try again, or contact the helpdesk."))
+            status = 429
+        elif form.is_valid():
+            user_delete_anonymise(user=request.user)
+            logout(request)
+            messages.success(
+                request, _("Your account has been deleted. Your company's tickets stay without your name.")
+            )
+            return redirect("core:home")
+        else:
+            status = 400
+    return render(request, "accounts/account_delete.html", {"form": form}, status=status)

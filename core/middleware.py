@@ -44,7 +44,7 @@ class PortalLocaleMiddleware(LocaleMiddleware):
 
 def content_security_policy() -> str:
     """The portal's policy: nothing inline, nothing from another origin, never framed. Every page, the admin
-    and the two-factor pages included, works under it (tests/test_security_headers.py loads them in Chromium)."""
+    and the two-factor pages included, works under it (tests/test_browser_csp.py loads them in Chromium)."""
     return "; ".join(f"{directive} {sources}" for directive, sources in settings.MYHEZO_CSP.items())
 
 

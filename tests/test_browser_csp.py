@@ -117,6 +117,7 @@ def test_portal_two_factor_and_back_office_pages_load_without_a_csp_violation(
         "/accounts/settings/",
         "/accounts/settings/password/",
         "/accounts/settings/email/",
+        "/accounts/settings/delete/",
         "/accounts/two-factor/",
         "/accounts/two-factor/backup-tokens/",
     ]:
@@ -165,6 +166,13 @@ def test_portal_two_factor_and_back_office_pages_load_without_a_csp_violation(
     desk.goto(f"/admin/accounts/user/{customer.pk}/change/")
     desk.locator(".select2-selection").first.click()
     desk.locator(".select2-results__option").first.wait_for()
+    desk_recorder.collect()
+    # An action's confirmation page: delete and anonymise (GDPR).
+    desk.goto("/admin/accounts/user/")
+    desk.locator(f'input[name="_selected_action"][value="{cast["colleague"].pk}"]').check()
+    desk.locator('select[name="action"]').select_option("delete_anonymise")
+    desk.locator('button[name="index"]').click()
+    desk.wait_for_selector('[data-testid="users-to-anonymise"]')
     desk_recorder.collect()
 
     assert recorder.found + setup_recorder.found + desk_recorder.found == []
