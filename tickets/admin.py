@@ -5,12 +5,14 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -80,8 +82,20 @@ def _event_value(event, value: str) -> str:
     return value
 
 
+class CappedCountPaginator(Paginator):
+    """Counting every open ticket on each view of the list costs more than the page itself: the count stops at
+    CAP (the list then offers CAP / per page pages; filters and search narrow it)."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP].count()
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
+    paginator = CappedCountPaginator
     list_display = [
         "number",
         "title",

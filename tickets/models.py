@@ -94,6 +94,10 @@ class Ticket(models.Model):
             models.Index(fields=["company", "-last_activity_at"], name="tickets_company_activity_idx"),
             models.Index(fields=["contract", "partner_access"], name="tickets_contract_partner_idx"),
             models.Index(fields=["status", "-last_activity_at"], name="tickets_status_activity_idx"),
+            # The engineers' default view: open tickets, newest activity first.
+            models.Index(
+                fields=["-last_activity_at"], condition=~models.Q(status="closed"), name="tickets_open_activity_idx"
+            ),
             models.Index(
                 fields=["sla_next_due_at"],
                 condition=models.Q(sla_next_due_at__isnull=False),

@@ -7,7 +7,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import User
-from contracts.models import ContractLine
+from contracts.models import Contract, ContractLine
 from contracts.notation import serial_parse
 
 from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Ticket
@@ -33,6 +33,19 @@ def tickets_for_user(user: User) -> QuerySet[Ticket]:
     return tickets_with_line_notation(tickets.select_related("contract__plan", "contract__reseller", "line", "company"))
 
 
+def ticket_contract_numbers(user: User) -> list[str]:
+    """The contract numbers the user's ticket list can be filtered by (from the contracts, not the tickets)."""
+    if not user.is_authenticated:
+        return []
+    if user.is_verified_customer:
+        contracts = Contract.objects.filter(customer_id=user.company_id)
+    elif user.is_verified_partner:
+        contracts = Contract.objects.filter(reseller_id=user.company_id, tickets__partner_access=True).distinct()
+    else:
+        return []
+    return list(contracts.order_by("number").values_list("number", flat=True))
+
+
 def tickets_search(tickets: QuerySet[Ticket], *, query: str) -> QuerySet[Ticket]:
     """Number, title or serial (typed in any notation); case-insensitive."""
     query = query.strip()
@@ -44,10 +57,11 @@ def tickets_search(tickets: QuerySet[Ticket], *, query: str) -> QuerySet[Ticket]
     except ValidationError:
         parsed = None
     if parsed is not None:
-        serial = Q(line__serial=parsed.serial)
+        # A subquery rather than a join: every condition then stays on the ticket table and its indexes.
+        lines = ContractLine.objects.filter(serial=parsed.serial)
         if parsed.index is not None:
-            serial &= Q(line__service_index=parsed.index)
-        condition |= serial
+            lines = lines.filter(service_index=parsed.index)
+        condition |= Q(line_id__in=lines.values("pk"))
     return tickets.filter(condition)
 
 

@@ -21,6 +21,7 @@ from .selectors import (
     attachment_for_user,
     messages_for_user,
     partner_reads_for_user,
+    ticket_contract_numbers,
     ticket_for_customer,
     ticket_for_user,
     tickets_for_user,
@@ -38,7 +39,7 @@ def _errors(error: ValidationError) -> str:
 def ticket_list(request):
     """The company's tickets (a partner: the consented ones), newest activity first."""
     tickets = tickets_for_user(request.user)
-    contracts = sorted(set(tickets.order_by().values_list("contract__number", flat=True)))
+    contracts = ticket_contract_numbers(request.user)
     form = TicketFilterForm(request.GET or None, contracts=contracts)
     if form.is_valid():
         data = form.cleaned_data
