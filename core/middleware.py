@@ -68,7 +68,9 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if "Content-Security-Policy" not in response:
+        # With DEBUG (`make run`), Django's own error pages are all inline style and script: they stay usable.
+        technical_page = settings.DEBUG and response.status_code >= 400
+        if "Content-Security-Policy" not in response and not technical_page:
             response["Content-Security-Policy"] = self.policy
         if self._logged_in(request) and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private

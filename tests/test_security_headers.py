@@ -242,3 +242,13 @@ def test_production_settings_send_hsts_redirect_to_https_and_mark_cookies_secure
     assert set(cookies) >= {"csrftoken", "django_language"}
     for name, cookie in cookies.items():
         assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie, (name, cookie)
+
+
+def test_the_debug_error_pages_of_a_developers_server_are_left_without_the_policy(client, settings):
+    """`make run` runs with DEBUG: Django's technical 404 and 500 pages need their inline style and script.
+    Production (DEBUG off) gets the policy on its error pages too."""
+    settings.DEBUG = True
+    assert "Content-Security-Policy" not in client.get("/no-such-page/")
+    assert client.get("/").headers["Content-Security-Policy"] == content_security_policy()
+    settings.DEBUG = False
+    assert client.get("/no-such-page/").headers["Content-Security-Policy"] == content_security_policy()
