@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.nip import nip_parse
 from contracts.notation import contract_number_parse, serial_parse
+from core.forms import EmailAddressField, text_one_line_field_clean
 
 from .models import Language, User, email_normalize
 
@@ -17,7 +18,7 @@ class RegistrationForm(forms.Form):
 
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
-    email = forms.EmailField(
+    email = EmailAddressField(
         label=_("E-mail address"),
         help_text=_("Your login. The activation link and all ticket messages are sent here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -47,6 +48,16 @@ class RegistrationForm(forms.Form):
 
     def clean_email(self):
         return email_normalize(self.cleaned_data["email"])
+
+    # Names are one line of visible text: no line breaks, bidi overrides or zero-width characters.
+    def clean_first_name(self):
+        return text_one_line_field_clean(self, "first_name")
+
+    def clean_last_name(self):
+        return text_one_line_field_clean(self, "last_name")
+
+    def clean_company_name(self):
+        return text_one_line_field_clean(self, "company_name")
 
     def clean_phone(self):
         phone = re.sub(r"[\s-]", "", self.cleaned_data["phone"])
@@ -78,7 +89,7 @@ class RegistrationForm(forms.Form):
 
 
 class ActivationResendForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = EmailAddressField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
 
 class AdminUserCreationForm(BaseUserCreationForm):
@@ -122,7 +133,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
 
 class EmailChangeForm(forms.Form):
-    new_email = forms.EmailField(
+    new_email = EmailAddressField(
         label=_("New e-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = forms.CharField(

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from contracts.models import Contract
 from core.services import email_queue
+from core.text import text_one_line
 
 from .models import Role, User, email_normalize
 from .tokens import activation_token_make, email_change_token_make
@@ -57,10 +58,10 @@ def user_register(
         return None
     user = User(
         email=email,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
+        first_name=text_one_line(first_name),
+        last_name=text_one_line(last_name),
         phone=phone,
-        company_name=company_name.strip(),
+        company_name=text_one_line(company_name),
         nip=nip,
         language=language,
         is_active=False,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .emails import email_render
 from .models import ContactMessage, OutboxEmail
+from .text import text_one_line
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +127,10 @@ def contact_message_submit(
 ) -> ContactMessage:
     """Keep a contact-form message and e-mail it to the helpdesk mailbox."""
     contact = ContactMessage(
-        name=name.strip(),
+        name=text_one_line(name),
         email=email.strip(),
         phone=phone.strip(),
-        company_name=company_name.strip(),
+        company_name=text_one_line(company_name),
         message=message.strip(),
         language=language,
     )

@@ -9,6 +9,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import ContractLine, Priority
+from core.forms import EmailAddressField, text_one_line_field_clean
+from core.text import text_one_line
 
 from .attachments import allowed_extensions, attachments_check
 from .services import emails_clean
@@ -116,7 +118,7 @@ class TicketCreateForm(forms.Form):
         return line
 
     def clean_title(self) -> str:
-        title = " ".join(self.cleaned_data["title"].split())
+        title = text_one_line(self.cleaned_data["title"])
         if not title:
             raise ValidationError(_("Give the ticket a title."))
         return title
@@ -142,7 +144,7 @@ class ReplyForm(forms.Form):
 
 
 class CcAddForm(forms.Form):
-    email = forms.EmailField(label=_("Add a CC address"))
+    email = EmailAddressField(label=_("Add a CC address"))
 
 
 class EscalateForm(forms.Form):
@@ -216,7 +218,7 @@ class PhoneIntakeForm(forms.Form):
     contract_number = forms.CharField(label=_("Contract number"), max_length=20)
     serial = forms.CharField(label=_("Serial number"), max_length=120, help_text=_("In any notation."))
     contact_name = forms.CharField(label=_("Caller's name"), max_length=300)
-    contact_email = forms.EmailField(label=_("Caller's e-mail address"))
+    contact_email = EmailAddressField(label=_("Caller's e-mail address"))
     language = forms.ChoiceField(
         label=_("Language of e-mails"), choices=settings.LANGUAGES, help_text=_("Used when the caller has no account.")
     )
@@ -238,6 +240,12 @@ class PhoneIntakeForm(forms.Form):
         if contract is None:
             raise ValidationError(_("There is no contract %(number)s."), params={"number": number})
         return contract
+
+    def clean_contact_name(self) -> str:
+        return text_one_line_field_clean(self, "contact_name")
+
+    def clean_title(self) -> str:
+        return text_one_line_field_clean(self, "title")
 
     def clean_cc_emails(self) -> list[str]:
         return emails_clean(CC_SPLIT_RE.split(self.cleaned_data["cc_emails"]))

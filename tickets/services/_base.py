@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.services import email_queue
+from core.text import email_address_validate
 
 from ..attachments import attachments_check
 from ..models import (
@@ -70,7 +70,8 @@ def ticket_number_next(year: int) -> str:
 
 
 def emails_clean(raw: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:
-    """Lower-cased, de-duplicated, each one a valid address (which also rules out CR/LF and commas)."""
+    """Lower-cased, de-duplicated, each one a valid address (core/text.py: which also rules out CR/LF, commas
+    and invisible characters, and anything over 254 characters)."""
     excluded = {e.lower() for e in exclude}
     emails: list[str] = []
     for value in raw:
@@ -78,7 +79,7 @@ def emails_clean(raw: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str
         if not email:
             continue
         try:
-            validate_email(email)
+            email_address_validate(email)
         except ValidationError:
             raise ValidationError(
                 _("“%(email)s” is not a valid e-mail address."), code="cc_invalid", params={"email": value.strip()}

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contracts.models import Contract, ContractLine
 from contracts.notation import SerialInput, serial_parse
+from core.text import text_one_line
 from sla.services import on_ticket_opened, sla_targets_snapshot
 
 from ..models import (
@@ -76,7 +77,7 @@ def _ticket_insert(
         company_id=contract.customer_id,
         contract=contract,
         line=line,
-        title=" ".join(title.split()),
+        title=text_one_line(title),
         priority=priority,
         source=source,
         reporter=reporter,
@@ -190,7 +191,7 @@ def ticket_create_by_phone(
             title=title,
             description=description,
             reporter=reporter,
-            reporter_name=" ".join(contact_name.split()) or contact_email,
+            reporter_name=text_one_line(contact_name) or contact_email,
             reporter_email=contact_email,
             language=reporter.language if reporter else language,
             files=attachments,
