@@ -40,16 +40,32 @@ class ImportReport:
     def fail(self, *, line: int, kind: str | None, reason: str) -> None:
         if kind:
             getattr(self, kind).failed += 1
-        self.errors.append({"line": line, "reason": reason})
+        self.errors.append({"line": line, "reason": _shortened(reason)})
 
     def skip(self, *, line: int, kind: str, reason: str = "") -> None:
         getattr(self, kind).skipped += 1
         if reason:
-            self.notices.append({"line": line, "reason": reason})
+            self.notices.append({"line": line, "reason": _shortened(reason)})
+
+
+# A reason quotes the value it refuses; a 10 MB value must not make a 10 MB report.
+REASON_MAX = 300
+
+
+def _shortened(reason: str) -> str:
+    return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 1] + "…"
 
 
 def text_field(record: dict, key: str) -> str:
     value = record.get(key)
     if not isinstance(value, str) or not value.strip():
         raise RecordError(_("Missing or empty field: %(field)s.") % {"field": key})
+    return no_nul(value, key)
+
+
+def no_nul(value: str, key: str) -> str:
+    """A NUL character (`\\u0000` in JSON) cannot be stored in a PostgreSQL text column: the record fails
+    here with a reason instead of the database failing the whole run."""
+    if "\x00" in value:
+        raise RecordError(_("Field %(field)s contains a NUL character.") % {"field": key})
     return value

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from contracts.nip import nip_parse
 from contracts.services import LineData, Outcome, contract_upsert
 
-from .records import ImportReport, KindCounts, RecordError, RecordSkipped, text_field
+from .records import ImportReport, KindCounts, RecordError, RecordSkipped, no_nul, text_field
 from .tickets import LegacyTicket, import_tickets, ticket_record_parse
 
 KINDS = {"contract": "contracts", "ticket": "tickets"}
@@ -51,7 +51,8 @@ def _lines(record: dict) -> list[LineData]:
         if not isinstance(item, dict):
             raise RecordError(_("Missing or invalid field: %(field)s.") % {"field": "lines"})
         model = item.get("model", "")
-        result.append(LineData(serial=text_field(item, "serial"), model=model if isinstance(model, str) else ""))
+        model = no_nul(model, "lines.model") if isinstance(model, str) else ""
+        result.append(LineData(serial=text_field(item, "serial"), model=model))
     return result
 
 
@@ -151,6 +152,10 @@ def _import_line(report: ImportReport, number: int, raw: str, today: date) -> tu
             kind=kind,
             reason=_("Not valid JSON (column %(column)s): %(error)s.") % {"column": exc.colno, "error": exc.msg},
         )
+        return None
+    except RecursionError:
+        # json's parser gives up on deep nesting ([[[[…) with a RecursionError rather than a JSONDecodeError.
+        report.fail(line=number, kind=None, reason=_("Not valid JSON: nested too deeply."))
         return None
     if not isinstance(record, dict) or record.get("type") not in KINDS:
         report.fail(line=number, kind=None, reason=_("Unknown record type: expected contract or ticket."))

@@ -14,7 +14,6 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,11 +21,12 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contracts.models import Contract, ContractLine, Priority
 from contracts.notation import contract_number_parse, serial_display, serial_parse
+from core.text import email_address_validate
 from tickets.attachments import safe_name
 from tickets.models import Attachment, EventAction, Message, MessageKind, Source, Status, Ticket, TicketEvent
 from tickets.services._base import ticket_number_next
 
-from .records import ImportReport, RecordError, RecordSkipped, text_field
+from .records import ImportReport, RecordError, RecordSkipped, no_nul, text_field
 
 LEGACY_DIR = "legacy"
 STATUSES = {"new": Status.NEW, "open": Status.IN_PROGRESS, "waiting": Status.WAITING}
@@ -73,9 +73,22 @@ def _instant(value, field_name: str) -> datetime:
     return instant
 
 
+def _at_most(value: str, field_name: str, limit: int) -> str:
+    # Checked before anything is rendered: a 10 MB subject fails its line at once rather than after its PDF.
+    if len(value) > limit:
+        raise RecordError(
+            _("Field %(field)s is longer than %(limit)d characters.") % {"field": field_name, "limit": limit}
+        )
+    return value
+
+
+def _max_length(field_name: str) -> int:
+    return Ticket._meta.get_field(field_name).max_length
+
+
 def ticket_record_parse(record: dict) -> LegacyTicket:
     """Check a ticket record on its own (no database); closed tickets are skipped."""
-    legacy_id = text_field(record, "legacy_id").strip()
+    legacy_id = _at_most(text_field(record, "legacy_id").strip(), "legacy_id", _max_length("legacy_id"))
     status = text_field(record, "status")
     if status == "closed":
         raise RecordSkipped(_("Ticket %(id)s is closed: closed tickets are not carried over.") % {"id": legacy_id})
@@ -95,7 +108,7 @@ def ticket_record_parse(record: dict) -> LegacyTicket:
         raise RecordError(_("Missing or invalid field: %(field)s.") % {"field": "reporter"})
     reporter_email = text_field(reporter, "email").strip().lower()
     try:
-        validate_email(reporter_email)
+        email_address_validate(reporter_email)
     except Exception:
         raise RecordError(_("reporter.email is not a valid e-mail address.")) from None
     partner_access = record.get("partner_access", False)
@@ -121,6 +134,7 @@ def ticket_record_parse(record: dict) -> LegacyTicket:
     subject = record.get("subject")
     if not isinstance(subject, str) or not subject.strip():
         raise RecordError(_("Missing or empty field: %(field)s.") % {"field": "subject"})
+    _at_most(no_nul(subject, "subject"), "subject", _max_length("title"))
     return LegacyTicket(
         legacy_id=legacy_id,
         contract_number=contract_number,
@@ -129,7 +143,7 @@ def ticket_record_parse(record: dict) -> LegacyTicket:
         status=STATUSES[status],
         priority=priority,
         opened_at=_instant(record.get("opened_at"), "opened_at"),
-        reporter_name=text_field(reporter, "name").strip(),
+        reporter_name=_at_most(text_field(reporter, "name").strip(), "reporter.name", _max_length("reporter_name")),
         reporter_email=reporter_email,
         partner_access=partner_access,
         messages=tuple(messages),

@@ -64,7 +64,9 @@ class Command(BaseCommand):
         run = None if dry_run else ImportRun.objects.create(source=str(export), dry_run=dry_run)
         progress = _Progress(sys.stderr)
         try:
-            with export.open(encoding="utf-8", errors="replace") as lines:
+            # utf-8-sig: a byte order mark that Windows tools put first is not part of line 1's JSON. Bytes
+            # that are not UTF-8 become U+FFFD, so one bad byte does not stop the run.
+            with export.open(encoding="utf-8-sig", errors="replace") as lines:
                 result = legacy_import(
                     lines=lines, today=timezone.localdate(), dry_run=dry_run, workers=workers, progress=progress
                 )
