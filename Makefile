@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run test
+.PHONY: run test load-test
 
 ## make run: the portal on the embedded default (SQLite, e-mails in var/mail/, tasks in-process) at :8000
 run: export DJANGO_DEBUG := 1
@@ -21,6 +21,13 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+## make load-test: gunicorn + locust, USERS verified customers for DURATION seconds on PostgreSQL and Redis
+## (REDIS_URL; a fresh database at LOAD_DATABASE_URL); fails on any 5xx or a created ticket that is missing
+USERS ?= 50
+DURATION ?= 60
+load-test: $(VENV)/.installed-dev
+	$(PY) bench/load/run.py --users $(USERS) --duration $(DURATION)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
