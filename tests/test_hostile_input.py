@@ -1013,3 +1013,31 @@ def test_path_traversal_in_a_legacy_id_cannot_leave_the_legacy_folder(service_pl
     assert pdf.resolve().parent == media / "legacy"
     attachment = Attachment.objects.get()
     assert "/" not in attachment.name and "\x00" not in attachment.name
+
+
+def test_markup_in_imported_company_names_line_models_and_serials_is_escaped(
+    service_plans, english, customer_client, admin_client_otp
+):
+    record = {
+        **CONTRACT,
+        "customer": {"nip": english["customer"].company.nip, "name": PAYLOAD},
+        "lines": [{"serial": "FG<B>1</B>", "model": PAYLOAD}],
+    }
+    ticket = legacy_ticket(legacy_id="Z-serial", serial=XSS[0])  # not on the contract: a notice quoting it
+    report = run_import([record, ticket])
+    assert report.contracts.imported == 1, report.as_dict()
+    assert [n["line"] for n in report.notices] == [2]
+    from contracts.models import Contract
+
+    contract = Contract.objects.get(number="A100001")
+    for client, url in [
+        (customer_client, "/contracts/"),
+        (customer_client, "/dashboard/"),
+        (customer_client, "/tickets/new/"),
+        (admin_client_otp, f"/admin/contracts/contract/{contract.pk}/change/"),
+        (admin_client_otp, "/admin/contracts/company/"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert not live_markup(page(response)), url
+    assert escape(PAYLOAD) in page(customer_client.get("/contracts/"))
