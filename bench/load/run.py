@@ -171,7 +171,10 @@ def run(args) -> int:
             try:
                 import redis
 
-                redis.Redis.from_url(redis_url).delete(queue)  # the run's queued e-mails: nobody will send them
+                # The run's queued e-mails (nobody will send them) and kombu's bindings of its queue.
+                redis.Redis.from_url(redis_url).delete(
+                    queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+                )
             except Exception as exc:  # the checks below matter more than this clean-up
                 print(f"load test: could not delete queue {queue}: {exc!r}", file=sys.stderr)
         print((locust.stdout + locust.stderr)[-3000:])
