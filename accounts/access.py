@@ -8,6 +8,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from two_factor.utils import default_device
 
+from .sessions import reauth_is_recent, reauth_redirect
+
 
 def otp_required(view):
     """A logged-in user whose session passed the second factor; one without a device enrols first."""
@@ -45,6 +47,19 @@ def customer_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_verified_customer:
             raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def reauth_required(view):
+    """The password was entered in this session within `MYHEZO_REAUTH_MINUTES` (logging in counts); otherwise
+    the re-authentication page, which comes back here. For changes of the second factor (ASVS V7.5.1)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not reauth_is_recent(request):
+            return reauth_redirect(request)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,13 +1,22 @@
+import contextlib
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
 
+from .clients import client_info
 from .forms import AdminUserChangeForm, AdminUserCreationForm
-from .models import User
-from .services import user_delete_anonymise
+from .models import AuthEvent, User
+from .services import user_delete_anonymise, user_sessions_end
+
+# Backup codes are accounts.otp_hashed's (hashed); django-otp's plain-text tokens must not come back by hand.
+with contextlib.suppress(NotRegistered):
+    admin.site.unregister(StaticDevice)
 
 
 @admin.register(User)
@@ -38,7 +47,19 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    actions = ["delete_anonymise"]
+    actions = ["sessions_end", "delete_anonymise"]
+
+    @admin.action(description=_("End all sessions of the selected users"), permissions=["change"])
+    def sessions_end(self, request, queryset):
+        for user in queryset:
+            user_sessions_end(user=user, reason=f"ended by {request.user.email}", client=client_info(request))
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("The sessions of %(count)d user were ended.", "The sessions of %(count)d users were ended.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Delete and anonymise the selected users (GDPR)"), permissions=["change"])
     def delete_anonymise(self, request, queryset):
@@ -68,3 +89,32 @@ class UserAdmin(DjangoUserAdmin):
             messages.SUCCESS,
         )
         return None
+
+
+@admin.register(AuthEvent)
+class AuthEventAdmin(admin.ModelAdmin):
+    """The authentication log, read-only, for every engineer."""
+
+    list_display = ["at", "kind", "email", "user", "ip", "detail", "user_agent"]
+    list_filter = ["kind", "at"]
+    search_fields = ["email", "=ip", "detail"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+    list_per_page = 100
+    show_full_result_count = False
+    readonly_fields = [f.name for f in AuthEvent._meta.fields]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

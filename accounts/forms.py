@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
@@ -161,6 +162,27 @@ class EmailChangeForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
+
+
+class ReauthenticationForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        user = self.request.user
+        # authenticate() sends user_login_failed on a wrong password: counted and logged like a failed login.
+        authenticated = authenticate(self.request, username=user.email, password=password)
+        if authenticated is None or authenticated.pk != user.pk:
+            raise forms.ValidationError(_("The password is not correct."))
+        return password
 
 
 class AccountDeleteForm(forms.Form):

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -85,6 +86,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     role = models.CharField(_("role"), max_length=10, choices=Role, blank=True)
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    # Raised to end every session of the user at once (deactivation, a second-factor change, "end sessions"
+    # in admin): it is part of the session hash Django checks on each request. See accounts/sessions.py.
+    session_generation = models.PositiveIntegerField(_("session generation"), default=0, editable=False)
 
     objects = UserManager()
 
@@ -129,8 +133,64 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_verified_partner(self) -> bool:
         return self.company_id is not None and self.role == Role.PARTNER
 
+    def _get_session_auth_hash(self, secret=None):
+        """Django's hash of the password, plus the session generation once it was raised: a password change
+        or a raised generation makes every older session invalid (Django flushes it on its next request)."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+class AuthEvent(models.Model):
+    """One authentication event (logins, failures, lockouts, verifications, factor changes), for engineers.
+
+    Written by accounts/signals.py and the account services; never changed afterwards.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN_SUCCEEDED = "login_succeeded", _("login succeeded")
+        LOGIN_FAILED = "login_failed", _("login failed")
+        OTP_FAILED = "otp_failed", _("second-factor code refused")
+        LOCKED_OUT = "locked_out", _("locked out (too many attempts)")
+        REAUTHENTICATED = "reauthenticated", _("password confirmed again")
+        VERIFICATION_SUCCEEDED = "verification_succeeded", _("account verification succeeded")
+        VERIFICATION_FAILED = "verification_failed", _("account verification failed")
+        FACTOR_ADDED = "factor_added", _("second factor added")
+        FACTOR_REMOVED = "factor_removed", _("second factor removed")
+        BACKUP_CODES_GENERATED = "backup_codes_generated", _("backup codes generated")
+        PASSWORD_CHANGED = "password_changed", _("password changed")
+        PASSWORD_RESET = "password_reset", _("password reset")
+        EMAIL_CHANGED = "email_changed", _("e-mail address changed")
+        SESSIONS_ENDED = "sessions_ended", _("all sessions ended")
+        LOGOUT = "logout", _("logout")
+        SESSION_EXPIRED = "session_expired", _("session expired")
+
+    USER_AGENT_MAX = 300
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.SET_NULL, null=True, blank=True, related_name="auth_events"
+    )
+    # What was typed at a failed login (there may be no such user), else the user's address at the time.
+    email = models.CharField(_("e-mail address"), max_length=254, blank=True)
+    kind = models.CharField(_("event"), max_length=32, choices=Kind)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=USER_AGENT_MAX, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("authentication event")
+        verbose_name_plural = _("authentication events")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["kind", "-at"]), models.Index(fields=["user", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.email}"

@@ -1,14 +1,42 @@
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contracts.models import Contract
 from core.services import email_queue
 from core.text import text_one_line
 
-from .models import Role, User, email_normalize
+from .clients import ClientInfo
+from .models import AuthEvent, Role, User, email_normalize
+from .otp_hashed.codes import code_generate, code_hash
+from .otp_hashed.models import BackupCode, BackupCodeDevice
 from .tokens import activation_token_make, email_change_token_make
+
+BACKUP_CODES_PER_SET = 10
+
+
+def auth_event_record(
+    *, kind: str, client: ClientInfo | None = None, user: User | None = None, email: str = "", detail: str = ""
+) -> AuthEvent:
+    """Write one authentication event (AuthEvent) for the engineers' log."""
+    client = client or ClientInfo()
+    if user is not None and not user.pk:
+        user = None
+    event = AuthEvent(
+        kind=kind,
+        user=user,
+        email=(email or (user.email if user is not None else ""))[:254],
+        detail=detail[:200],
+        ip=client.ip,
+        user_agent=client.user_agent[: AuthEvent.USER_AGENT_MAX],
+    )
+    event.full_clean()
+    event.save()
+    return event
 
 
 @transaction.atomic
@@ -105,11 +133,28 @@ class VerificationFailed(Exception):
     the form must not tell which part was wrong (SPEC §3)."""
 
 
-@transaction.atomic
-def user_verify(*, user: User, contract_number: str, serial: str) -> User:
+def user_verify(*, user: User, contract_number: str, serial: str, client: ClientInfo | None = None) -> User:
     """Make the user a verified customer (their NIP is the contract's customer) or partner (their NIP is
     the contract's reseller) when the serial is on that contract. `contract_number` and `serial` are
-    already parsed: a canonical number and a `SerialInput`."""
+    already parsed: a canonical number and a `SerialInput`. Each attempt is in the authentication log."""
+    try:
+        verified = _user_verify(user=user, contract_number=contract_number, serial=serial)
+    except VerificationFailed:
+        auth_event_record(
+            kind=AuthEvent.Kind.VERIFICATION_FAILED, client=client, user=user, detail=f"contract {contract_number}"
+        )
+        raise
+    auth_event_record(
+        kind=AuthEvent.Kind.VERIFICATION_SUCCEEDED,
+        client=client,
+        user=verified,
+        detail=f"{verified.role} {contract_number}",
+    )
+    return verified
+
+
+@transaction.atomic
+def _user_verify(*, user: User, contract_number: str, serial: str) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.company_id is not None:
         return user
@@ -153,7 +198,7 @@ def email_change_request(*, user: User, new_email: str) -> None:
 
 
 @transaction.atomic
-def email_change_confirm(*, user: User, new_email: str) -> User:
+def email_change_confirm(*, user: User, new_email: str, client: ClientInfo | None = None) -> User:
     """Switch the login to the confirmed address and tell the old one."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
@@ -168,7 +213,99 @@ def email_change_confirm(*, user: User, new_email: str) -> User:
         context={"user": user, "old_email": old_email, "new_email": new_email},
         language=user.language,
     )
+    auth_event_record(
+        kind=AuthEvent.Kind.EMAIL_CHANGED, client=client, user=user, email=new_email, detail=f"from {old_email}"
+    )
     return user
+
+
+# --- Password, sessions and the second factor ---------------------------------------------------------
+
+
+@transaction.atomic
+def password_changed_notify(*, user: User, reset: bool, client: ClientInfo | None = None) -> None:
+    """After a password change (or a reset by e-mailed link): the log, and a notice to the account's address."""
+    kind = AuthEvent.Kind.PASSWORD_RESET if reset else AuthEvent.Kind.PASSWORD_CHANGED
+    auth_event_record(kind=kind, client=client, user=user)
+    email_queue(
+        to=[user.email],
+        template="accounts/emails/password_changed",
+        context={"user": user, "reset": reset},
+        language=user.language,
+    )
+
+
+def _session_generation_raise(user: User) -> None:
+    """End every session of the user: their session hash changes (see User._get_session_auth_hash)."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.session_generation = User.objects.values_list("session_generation", flat=True).get(pk=user.pk)
+
+
+@transaction.atomic
+def user_sessions_end(*, user: User, reason: str, client: ClientInfo | None = None) -> None:
+    """End every session of the user (deactivation, or an engineer's "End all sessions")."""
+    _session_generation_raise(user)
+    auth_event_record(kind=AuthEvent.Kind.SESSIONS_ENDED, client=client, user=user, detail=reason)
+
+
+def _second_factor_changed(*, user: User, kind: str, template: str, client: ClientInfo | None, detail: str = ""):
+    # Other sessions end (ASVS V7.4.3); the caller keeps its own with accounts.sessions.session_keep.
+    _session_generation_raise(user)
+    auth_event_record(kind=kind, client=client, user=user, detail=detail)
+    email_queue(to=[user.email], template=f"accounts/emails/{template}", context={"user": user}, language=user.language)
+
+
+@transaction.atomic
+def second_factor_added(*, user: User, device: TOTPDevice, client: ClientInfo | None = None) -> None:
+    """A new authenticator app was confirmed. It replaces any earlier one: one app per account."""
+    replaced = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()[0]
+    _second_factor_changed(
+        user=user,
+        kind=AuthEvent.Kind.FACTOR_ADDED,
+        template="factor_added",
+        client=client,
+        detail="authenticator app" + (" (replaces the earlier one)" if replaced else ""),
+    )
+
+
+@transaction.atomic
+def second_factor_disable(*, user: User, client: ClientInfo | None = None) -> None:
+    """Remove the authenticator app and the backup codes; the next page asks to set up a new app."""
+    for device in list(devices_for_user(user, confirmed=None)):
+        device.delete()
+    _second_factor_changed(user=user, kind=AuthEvent.Kind.FACTOR_REMOVED, template="factor_removed", client=client)
+
+
+@transaction.atomic
+def backup_codes_generate(*, user: User, client: ClientInfo | None = None) -> list[str]:
+    """A new set of backup codes replaces the old one. Returns the codes: the only time they exist in clear."""
+    device = _backup_device(user)
+    codes = [code_generate() for _ in range(BACKUP_CODES_PER_SET)]
+    device.codes.all().delete()
+    BackupCode.objects.bulk_create([BackupCode(device=device, digest=code_hash(c, high_entropy=True)) for c in codes])
+    _second_factor_changed(
+        user=user, kind=AuthEvent.Kind.BACKUP_CODES_GENERATED, template="backup_codes_generated", client=client
+    )
+    return codes
+
+
+@transaction.atomic
+def backup_codes_set(*, user: User, codes: list[str]) -> BackupCodeDevice:
+    """Give the user exactly these backup codes (the demo data's public ones). They were not generated here,
+    so they may be short: each is stored with the slow password hasher."""
+    device = _backup_device(user)
+    device.codes.all().delete()
+    BackupCode.objects.bulk_create([BackupCode(device=device, digest=code_hash(c, high_entropy=False)) for c in codes])
+    return device
+
+
+def _backup_device(user: User) -> BackupCodeDevice:
+    device = BackupCodeDevice.objects.select_for_update().filter(user=user).first()
+    if device is None:
+        device = BackupCodeDevice(user=user, name="backup", confirmed=True)
+        device.full_clean()
+        device.save()
+    return device
 
 
 # --- GDPR: download my data, delete my account ---------------------------------------------------------

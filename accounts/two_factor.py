@@ -1,20 +1,33 @@
 """django-two-factor-auth wired into the portal: its views at the portal's URLs, with its URL names.
 
 The views keep the `two_factor` namespace that the package's templates and redirects use; the paths
-are the portal's (`/accounts/login/`, SPEC §11).
+are the portal's (`/accounts/login/`, SPEC §11). Backup codes are the portal's hashed ones
+(`accounts.otp_hashed`), not django-otp's plain-text static tokens. Every change of the second factor needs a
+recent password (`reauth_required`), ends the user's other sessions, keeps this one under a new key, is logged
+and e-mailed (accounts/services.py).
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.urls import path
+from django.shortcuts import redirect, render
+from django.urls import path, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, TemplateView
 from django_otp import user_has_device
-from django_ratelimit.core import is_ratelimited
 from two_factor import views as tf_views
-from two_factor.utils import get_otpauth_url
+from two_factor.forms import DisableForm
+from two_factor.utils import default_device, get_otpauth_url
 
-from .models import email_normalize
+from .access import otp_required, reauth_required
+from .clients import client_info
+from .models import AuthEvent, email_normalize
+from .otp_hashed.models import BackupCodeDevice
+from .selectors import backup_codes_remaining
+from .services import auth_event_record, backup_codes_generate, second_factor_added, second_factor_disable
+from .sessions import reauth_is_recent, reauth_redirect, reauth_stamp, session_keep
+from .throttle import known_device_remember, password_attempt_refused
 
 ISSUER = "myHEZO"
 
@@ -24,10 +37,10 @@ class LoginView(tf_views.LoginView):
     redirect_authenticated_user = False
 
     def post(self, *args, **kwargs):
-        """Password attempts are throttled per login and per client IP; the counts expire with their window,
-        so nobody is locked out for good. Wrong codes are slowed down by django-otp per device."""
+        """Password attempts are throttled (accounts/throttle.py): the counts expire with their window, so
+        nobody is locked out for good. Wrong codes are slowed down by django-otp per device."""
         username = email_normalize(self.request.POST.get("auth-username", ""))
-        if username and self._password_attempts_throttled(username):
+        if username and password_attempt_refused(self.request, username):
             messages.error(
                 self.request,
                 _("Too many login attempts. Wait a few minutes and try again, or contact the helpdesk."),
@@ -37,35 +50,62 @@ class LoginView(tf_views.LoginView):
             return response
         return super().post(*args, **kwargs)
 
-    def _password_attempts_throttled(self, username: str) -> bool:
-        by_login = is_ratelimited(
-            self.request,
-            group="login",
-            key=lambda _group, _request: username,
-            rate=settings.MYHEZO_LOGIN_RATE_PER_ACCOUNT,
-            method="POST",
-            increment=True,
-        )
-        by_ip = is_ratelimited(
-            self.request,
-            group="login-ip",
-            key="ip",
-            rate=settings.MYHEZO_LOGIN_RATE_PER_IP,
-            method="POST",
-            increment=True,
-        )
-        return by_login or by_ip
+    def get_device(self, step=None):
+        if step == self.BACKUP_STEP:
+            return BackupCodeDevice.objects.filter(user=self.get_user(), confirmed=True).first()
+        return super().get_device(step)
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form, **kwargs)
+        if self.steps.current == self.TOKEN_STEP:
+            context["backup_tokens"] = backup_codes_remaining(self.get_user())
+        return context
+
+    def render(self, form=None, **kwargs):
+        step = self.steps.current
+        if step in (self.TOKEN_STEP, self.BACKUP_STEP) and form is not None and form.is_bound and form.errors:
+            user = self.get_user() or None
+            codes = ",".join(error.code or "invalid" for error in form.non_field_errors().as_data())
+            auth_event_record(
+                kind=AuthEvent.Kind.OTP_FAILED,
+                client=client_info(self.request),
+                user=user,
+                detail=f"{'backup code' if step == self.BACKUP_STEP else 'authenticator app'}: {codes or 'invalid'}",
+            )
+        return super().render(form, **kwargs)
+
+    def done(self, form_list, **kwargs):
+        password_at = self.storage.data.get("authentication_time")
+        user = self.get_user()
+        response = super().done(form_list, **kwargs)
+        if self.request.user.is_authenticated:
+            # The password was typed moments ago: it counts as a recent re-authentication.
+            reauth_stamp(self.request, at=password_at)
+            if getattr(user, "otp_device", None) is not None:
+                known_device_remember(self.request, response, user.email)
+        return response
 
 
 class SetupView(tf_views.SetupView):
+    """Enrolment of the authenticator app, and its replacement by a new one (a new phone). Replacing needs a
+    session that passed the second factor and a recent password."""
+
     def dispatch(self, request, *args, **kwargs):
         """Enrolment is for a user without a second factor, or one who passed it in this session. The package
         sends such a user away on GET only; its POST would let a session that passed just the password enrol
-        a device of its own and come out verified, skipping the code."""
+        a device of its own and come out verified, skipping the code. Replacing an app also needs a recent
+        password."""
         user = request.user
-        if user.is_authenticated and not user.is_verified() and user_has_device(user):
-            return redirect_to_login(request.get_full_path())
+        if user.is_authenticated and user_has_device(user):
+            if not user.is_verified():
+                return redirect_to_login(request.get_full_path())
+            if default_device(user) is not None and not reauth_is_recent(request):
+                return reauth_redirect(request)
         return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        # The package sends a user who has an app away; here that user may set up a replacement.
+        return super(tf_views.SetupView, self).get(request, *args, **kwargs)
 
     def get_context_data(self, form, **kwargs):
         context = super().get_context_data(form, **kwargs)
@@ -75,15 +115,61 @@ class SetupView(tf_views.SetupView):
             context["otpauth_url"] = get_otpauth_url(
                 self.request.user.get_username(), context["secret_key"], ISSUER, context.get("totp_digits")
             )
+        context["replacing"] = default_device(self.request.user) is not None
         return context
+
+    def done(self, form_list, **kwargs):
+        response = super().done(form_list, **kwargs)
+        device = getattr(self.request.user, "otp_device", None)
+        if device is not None:
+            second_factor_added(user=self.request.user, device=device, client=client_info(self.request))
+            session_keep(self.request, self.request.user)
+        return response
+
+
+@method_decorator([never_cache, otp_required], name="dispatch")
+class BackupTokensView(TemplateView):
+    """How many backup codes are left; a new set replaces them and is shown once, in this response only."""
+
+    template_name = "two_factor/core/backup_tokens.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "remaining": backup_codes_remaining(self.request.user)}
+
+    @method_decorator(reauth_required)
+    def post(self, request, *args, **kwargs):
+        codes = backup_codes_generate(user=request.user, client=client_info(request))
+        session_keep(request, request.user)
+        return render(request, self.template_name, {"codes": codes, "remaining": len(codes)})
+
+
+@method_decorator([never_cache, otp_required, reauth_required], name="dispatch")
+class DisableView(FormView):
+    """Remove the authenticator app and the backup codes; the next page asks for a new app."""
+
+    template_name = "two_factor/profile/disable.html"
+    form_class = DisableForm
+    success_url = reverse_lazy("core:dashboard")
+
+    def form_valid(self, form):
+        second_factor_disable(user=self.request.user, client=client_info(self.request))
+        session_keep(self.request, self.request.user)
+        messages.info(self.request, _("The second factor is removed. Set up your authenticator app again."))
+        return redirect(self.get_success_url())
+
+
+@method_decorator([never_cache, otp_required], name="dispatch")
+class ProfileView(tf_views.ProfileView):
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "backup_tokens": backup_codes_remaining(self.request.user)}
 
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
-    path("two-factor/", tf_views.ProfileView.as_view(), name="profile"),
+    path("two-factor/", ProfileView.as_view(), name="profile"),
     path("two-factor/setup/", SetupView.as_view(), name="setup"),
     path("two-factor/qrcode/", tf_views.QRGeneratorView.as_view(), name="qr"),
     path("two-factor/setup/complete/", tf_views.SetupCompleteView.as_view(), name="setup_complete"),
-    path("two-factor/backup-tokens/", tf_views.BackupTokensView.as_view(), name="backup_tokens"),
-    path("two-factor/disable/", tf_views.DisableView.as_view(), name="disable"),
+    path("two-factor/backup-tokens/", BackupTokensView.as_view(), name="backup_tokens"),
+    path("two-factor/disable/", DisableView.as_view(), name="disable"),
 ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("settings/data/", views.data_export, name="data_export"),
     path("settings/delete/", views.account_delete, name="account_delete"),
     path("settings/email/confirm/<str:token>/", views.email_change_confirm_view, name="email_change_confirm"),
+    path("reauthenticate/", views.reauthenticate, name="reauthenticate"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",

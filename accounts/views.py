@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -19,12 +19,14 @@ from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 
 from .access import otp_required
+from .clients import client_info
 from .forms import (
     AccountDeleteForm,
     ActivationResendForm,
     EmailChangeForm,
     LanguageForm,
     PasswordResetForm,
+    ReauthenticationForm,
     RegistrationForm,
     VerificationForm,
 )
@@ -34,6 +36,7 @@ from .services import (
     activation_resend,
     email_change_confirm,
     email_change_request,
+    password_changed_notify,
     user_activate,
     user_data_export,
     user_delete_anonymise,
@@ -41,6 +44,8 @@ from .services import (
     user_register,
     user_verify,
 )
+from .sessions import reauth_done
+from .throttle import lockout_record, password_attempt_refused
 from .tokens import activation_token_user, email_change_token_read
 
 
@@ -118,6 +123,7 @@ def verify(request):
     status = 200
     if request.method == "POST":
         if _verification_throttled(request):
+            lockout_record(request, email=request.user.email, user=request.user, name="verification", seconds_left=900)
             form.add_error(None, _("Too many attempts. Wait a few minutes and try again, or contact the helpdesk."))
             status = 429
         elif form.is_valid():
@@ -126,6 +132,7 @@ def verify(request):
                     user=request.user,
                     contract_number=form.cleaned_data["contract_number"],
                     serial=form.cleaned_data["serial"],
+                    client=client_info(request),
                 )
             except VerificationFailed:
                 form.add_error(
@@ -161,10 +168,16 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    # No login after the reset: the next login asks for the second factor as always.
+    # No login after the reset: the next login asks for the second factor as always. Every session of the
+    # account ends (the session hash follows the password), and the account's address gets a notice.
     post_reset_login = False
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        password_changed_notify(user=form.user, reset=True, client=client_info(self.request))
+        return response
 
 
 @otp_required
@@ -184,7 +197,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:settings")
 
     def form_valid(self, form):
+        # Django keeps this session (under a new key) and every other session of the user ends.
         response = super().form_valid(form)
+        password_changed_notify(user=form.user, reset=False, client=client_info(self.request))
         messages.success(self.request, _("Your password has been changed."))
         return response
 
@@ -211,13 +226,35 @@ def email_change_confirm_view(request, token: str):
     user, new_email = found
     if request.method == "POST":
         try:
-            email_change_confirm(user=user, new_email=new_email)
+            email_change_confirm(user=user, new_email=new_email, client=client_info(request))
         except EmailTaken:
             messages.error(request, _("This e-mail address is already used by another account."))
             return redirect("core:home")
         messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": new_email})
         return redirect("core:dashboard" if request.user.is_authenticated else "two_factor:login")
     return render(request, "accounts/email_change_confirm.html", {"new_email": new_email})
+
+
+@never_cache
+@otp_required
+@sensitive_post_parameters("password")
+def reauthenticate(request):
+    """The password again before a change of the second factor; wrong passwords count towards the login throttle."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("accounts:settings")
+    form = ReauthenticationForm(request.POST or None, request=request)
+    status = 200
+    if request.method == "POST":
+        if password_attempt_refused(request, request.user.email):
+            form.add_error(None, _("Too many attempts. Wait a few minutes and try again, or contact the helpdesk."))
+            status = 429
+        elif form.is_valid():
+            reauth_done(request)
+            return redirect(next_url)
+    return render(request, "accounts/reauthenticate.html", {"form": form}, status=status)
 
 
 # --- GDPR: download my data, delete my account ---------------------------------------------------------

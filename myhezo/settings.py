@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "core",
     "accounts",
+    # Backup codes stored as salted hashes (django-otp's otp_static stays installed only for its migrations).
+    "accounts.otp_hashed",
     "contracts",
     "tickets",
     "sla",
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     # After authentication: a logged-in user's preferred language wins (SPEC §10).
     "core.middleware.PortalLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session timeouts (accounts/sessions.py); after messages, to say why on the login page.
+    "accounts.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -108,11 +112,13 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "two_factor:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "core:home"
+# ASVS 5.0 V6.2: at least 12 characters, no maximum (forms do not cut), not a common password, not like the
+# user's name or address, and no composition rule of any kind (V6.2.5): Django's NumericPasswordValidator,
+# which refuses a password made only of digits, is such a rule and is not used.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 # TOTP that Google, Microsoft and Okta Authenticator read: 6 digits, 30 s, SHA-1 (SPEC §3).
@@ -202,8 +208,12 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if REDIS_URL else ["dja
 RATELIMIT_IP_META_KEY = env.str("MYHEZO_CLIENT_IP_META_KEY", default="REMOTE_ADDR")
 MYHEZO_VERIFY_RATE_PER_ACCOUNT = env.str("MYHEZO_VERIFY_RATE_PER_ACCOUNT", default="5/15m")
 MYHEZO_VERIFY_RATE_PER_IP = env.str("MYHEZO_VERIFY_RATE_PER_IP", default="20/h")
-MYHEZO_LOGIN_RATE_PER_ACCOUNT = env.str("MYHEZO_LOGIN_RATE_PER_ACCOUNT", default="10/15m")
+# Failed passwords (accounts/throttle.py): per login and IP, per IP, and per login alone from browsers where
+# that login never completed a login before (the "known device" cookie, kept MYHEZO_KNOWN_DEVICE_DAYS).
+MYHEZO_LOGIN_RATE_PER_ACCOUNT_AND_IP = env.str("MYHEZO_LOGIN_RATE_PER_ACCOUNT_AND_IP", default="10/15m")
+MYHEZO_LOGIN_RATE_PER_ACCOUNT = env.str("MYHEZO_LOGIN_RATE_PER_ACCOUNT", default="50/h")
 MYHEZO_LOGIN_RATE_PER_IP = env.str("MYHEZO_LOGIN_RATE_PER_IP", default="60/h")
+MYHEZO_KNOWN_DEVICE_DAYS = env.int("MYHEZO_KNOWN_DEVICE_DAYS", default=180)
 
 # --- E-mail -----------------------------------------------------------------------------------------
 EMAIL_FILE_PATH = VAR_DIR / "mail"
@@ -243,6 +253,12 @@ MYHEZO_BASE_URL = env.str("MYHEZO_BASE_URL", default="http://127.0.0.1:8000").rs
 # DJANGO_SECURE=1 behind HTTPS in production (docker-compose sets it); off for http://127.0.0.1:8000.
 SECURE = env.bool("DJANGO_SECURE", default=False)
 SESSION_COOKIE_HTTPONLY = True
+# Sessions end after 30 minutes without a request and 12 hours after login (NIST SP 800-63B AAL2); changes of
+# the second factor need the password again after 10 minutes (accounts/sessions.py).
+MYHEZO_SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("MYHEZO_SESSION_IDLE_MINUTES", default=30))
+MYHEZO_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env.int("MYHEZO_SESSION_ABSOLUTE_HOURS", default=12))
+MYHEZO_REAUTH_TIMEOUT = timedelta(minutes=env.int("MYHEZO_REAUTH_MINUTES", default=10))
+SESSION_COOKIE_AGE = int(MYHEZO_SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SECURE

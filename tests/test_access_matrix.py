@@ -25,8 +25,9 @@ Kinds of user:
 
 Outcomes: "200", "400", "403", "404", "405"; LOGIN = 302 to the login with ?next= this URL; ADMIN = 302 to the
 admin login with ?next= this URL (which sends on to the portal's login); VERIFY = 302 to the verification
-form; or "302 <location>". A method that a URL never accepts is a 405 before any object is looked up, so it
-tells nothing about the object either.
+form; REAUTH = 302 to the password page with ?next= this URL (a change of the second factor in a session that
+has not typed the password for 10 minutes: every session here); or "302 <location>". A method that a URL
+never accepts is a 405 before any object is looked up, so it tells nothing about the object either.
 """
 
 import importlib
@@ -47,7 +48,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 KINDS = (
@@ -64,11 +64,9 @@ KINDS = (
 METHODS = ("GET", "POST")
 
 OK, E400, E403, E404, E405 = "200", "400", "403", "404", "405"
-LOGIN, ADMIN, VERIFY = "login", "admin", "verify"
+LOGIN, ADMIN, VERIFY, REAUTH = "login", "admin", "verify", "reauth"
 DASH = "302 /dashboard/"
 HOME = "302 /"
-ENROLLED = "302 /accounts/two-factor/setup/complete/"
-NEW_CODES = "302 /accounts/two-factor/backup-tokens/"
 
 
 def every(outcome: str) -> tuple:
@@ -125,12 +123,13 @@ PORTAL = {
     # --- login and the second factor (django-two-factor-auth at the portal's URLs)
     "accounts/login/": (every(OK), every(OK)),
     "accounts/two-factor/": (
-        (LOGIN,  OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK),
-        (LOGIN,  E405,   E405,   E405,   E405,   E405,   E405,   E405,   E405),
-    ),
-    "accounts/two-factor/setup/": (  # everybody here has a device: only a verified session may add one
-        (LOGIN,  ENROLLED, LOGIN, ENROLLED, ENROLLED, ENROLLED, ENROLLED, ENROLLED, ENROLLED),
         (LOGIN,  OK,     LOGIN,  OK,     OK,     OK,     OK,     OK,     OK),
+        (LOGIN,  E405,   LOGIN,  E405,   E405,   E405,   E405,   E405,   E405),
+    ),
+    # Changes of the second factor: a verified session, and the password again (accounts/sessions.py).
+    "accounts/two-factor/setup/": (  # everybody here has a device: a new one replaces it
+        (LOGIN,  REAUTH, LOGIN,  REAUTH, REAUTH, REAUTH, REAUTH, REAUTH, REAUTH),
+        (LOGIN,  REAUTH, LOGIN,  REAUTH, REAUTH, REAUTH, REAUTH, REAUTH, REAUTH),
     ),
     "accounts/two-factor/qrcode/": (  # the QR of a secret being enrolled in this session; none is
         (LOGIN,  E404,   E404,   E404,   E404,   E404,   E404,   E404,   E404),
@@ -142,11 +141,15 @@ PORTAL = {
     ),
     "accounts/two-factor/backup-tokens/": (
         (LOGIN,  OK,     LOGIN,  OK,     OK,     OK,     OK,     OK,     OK),
-        (LOGIN, NEW_CODES, LOGIN, NEW_CODES, NEW_CODES, NEW_CODES, NEW_CODES, NEW_CODES, NEW_CODES),
+        (LOGIN,  REAUTH, LOGIN,  REAUTH, REAUTH, REAUTH, REAUTH, REAUTH, REAUTH),
     ),
-    "accounts/two-factor/disable/": (  # the POST removes the devices of a verified session only (checked below)
-        (DASH,   OK,     DASH,   OK,     OK,     OK,     OK,     OK,     OK),
-        every(DASH),
+    "accounts/two-factor/disable/": (
+        (LOGIN,  REAUTH, LOGIN,  REAUTH, REAUTH, REAUTH, REAUTH, REAUTH, REAUTH),
+        (LOGIN,  REAUTH, LOGIN,  REAUTH, REAUTH, REAUTH, REAUTH, REAUTH, REAUTH),
+    ),
+    "accounts/reauthenticate/": (  # an empty POST is the form again
+        (LOGIN,  OK,     LOGIN,  OK,     OK,     OK,     OK,     OK,     OK),
+        (LOGIN,  OK,     LOGIN,  OK,     OK,     OK,     OK,     OK,     OK),
     ),
     # --- accounts
     "accounts/logout/": (every(E405), every(HOME)),
@@ -289,11 +292,11 @@ BACK_OFFICE = {
 ADMIN_MODELS = {
     #                             engineer  superuser
     "auth.group":                 ("",      "vacd"),
-    "otp_static.staticdevice":    ("",      "vacd"),
     "otp_totp.totpdevice":        ("",      "vacd"),
     "core.outboxemail":           ("",      "v  d"),
     "core.contactmessage":        ("",      "v  d"),
     "accounts.user":              ("",      "vacd"),
+    "accounts.authevent":         ("v",     "v"),     # the authentication log: read by every engineer
     "contracts.company":          ("",      "vacd"),
     "contracts.serviceplan":      ("",      "vacd"),
     "contracts.contract":         ("",      "vacd"),
@@ -416,7 +419,8 @@ def _session(user, *, otp: bool) -> str:
 
 
 def build_world() -> World:
-    from accounts.models import Role
+    from accounts.models import AuthEvent, Role
+    from accounts.services import backup_codes_set
     from accounts.tests.factories import UserFactory
     from accounts.tokens import activation_token_make, email_change_token_make
     from conftest import verify
@@ -459,8 +463,7 @@ def build_world() -> World:
     unverified = person("nowy@kowalski.example")
     engineer = person("inzynier@myhezo.example", is_staff=True)
     superuser = person("szef@myhezo.example", is_staff=True, is_superuser=True)
-    backup_codes = StaticDevice.objects.create(user=customer_a, name="backup")
-    backup_codes.token_set.create(token="kowalski1")
+    backup_codes_set(user=customer_a, codes=["kowalski1"])
 
     ticket = make_ticket(
         author=customer_a,
@@ -506,11 +509,11 @@ def build_world() -> World:
         },
         admin_objects={
             "auth.group": Group.objects.create(name="Inżynierowie"),
-            "otp_static.staticdevice": backup_codes,
             "otp_totp.totpdevice": TOTPDevice.objects.get(user=customer_a),
             "core.outboxemail": OutboxEmail.objects.filter(subject__contains=ticket.number).earliest("pk"),
             "core.contactmessage": contact,
             "accounts.user": customer_a,
+            "accounts.authevent": AuthEvent.objects.filter(user=customer_a).earliest("pk"),
             "contracts.company": company_a,
             "contracts.serviceplan": ServicePlan.objects.get(pk=contract_a.plan_id),
             "contracts.contract": contract_a,
@@ -618,6 +621,8 @@ def outcome(response, path: str) -> str:
             return ADMIN
         if location == "/accounts/verify/":
             return VERIFY
+        if location == f"/accounts/reauthenticate/?next={quote(path, safe='')}":
+            return REAUTH
         return f"{response.status_code} {location}"
     return str(response.status_code)
 
@@ -628,6 +633,7 @@ def body(response) -> bytes:
 
 def state_of_company_a(world: World) -> tuple:
     from accounts.models import User
+    from accounts.otp_hashed.models import BackupCode
     from tickets.models import Ticket
 
     ticket = Ticket.objects.filter(pk=world.ticket.pk)
@@ -642,7 +648,7 @@ def state_of_company_a(world: World) -> tuple:
         .values_list("email", "password", "is_active", "language", "company_id")
         .get(),
         TOTPDevice.objects.filter(user=world.customer_a).count(),
-        StaticToken.objects.filter(device__user=world.customer_a).count(),
+        BackupCode.objects.filter(device__user=world.customer_a).count(),
     )
 
 

@@ -47,6 +47,7 @@ def test_engineer_approves_ships_and_delivers_a_replacement_on_the_desk(cast, co
         assert "Termin dostawy: 24-11-2026 18:00" in page
 
         traveller.move_to(at(2026, 11, 24, 17, 0))
+        desk = login_with_otp(cast["engineer"])  # hours later: the idle session has ended
         form = {
             "replacement": replacement.pk,
             "replacement_serial": "FG100FTK20009999",

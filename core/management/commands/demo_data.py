@@ -6,10 +6,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Language, Role, User
+from accounts.services import backup_codes_set
 from contracts.models import ContractLine
 from contracts.services import LineData, company_upsert, contract_upsert
 
@@ -62,9 +62,7 @@ def _demo_second_factor(user: User, backup_code: str) -> None:
     TOTPDevice.objects.update_or_create(
         user=user, name="default", defaults={"key": b32decode(DEMO_TOTP_SECRET).hex(), "confirmed": True}
     )
-    static, _created = StaticDevice.objects.get_or_create(user=user, name="backup", defaults={"confirmed": True})
-    static.token_set.all().delete()
-    static.token_set.create(token=backup_code)
+    backup_codes_set(user=user, codes=[backup_code])  # stored hashed, like every backup code
 
 
 class Command(BaseCommand):

@@ -1,0 +1,144 @@
+"""Password-attempt throttling that cannot be used to lock a person out for good (README "Throttling").
+
+Failed password attempts (login, and the re-authentication page) are counted three ways, in fixed windows of
+the shared cache that expire on their own, so every lock cools off:
+
+- per login and client IP (`MYHEZO_LOGIN_RATE_PER_ACCOUNT_AND_IP`, 10 per 15 minutes): the lock a guesser
+  from one place runs into;
+- per client IP (`MYHEZO_LOGIN_RATE_PER_IP`, 60 per hour): one place trying many logins;
+- per login alone (`MYHEZO_LOGIN_RATE_PER_ACCOUNT`, 50 per hour), against guessing from many places. A
+  browser in which this login has completed a whole login (password and second factor) before carries a
+  signed "known device" cookie and is exempt from this count, so an attacker who keeps failing on purpose
+  cannot lock the real user out of their own browser.
+
+Only failures count; the checks read the counts without adding to them. When the cache cannot be reached
+the attempt is allowed and a warning logged: login keeps working while Redis is down.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.cache import caches
+from django.utils.crypto import salted_hmac
+from django_ratelimit.core import get_usage
+
+from .clients import throttle_ip
+from .models import email_normalize
+
+logger = logging.getLogger(__name__)
+
+KNOWN_DEVICE_COOKIE = "myhezo_known"
+KNOWN_DEVICE_SALT = "accounts.known_device"
+KNOWN_DEVICE_MAX_LOGINS = 5  # people who share a browser
+
+
+def _limits(request, email: str, *, known_device: bool) -> list[tuple[str, str, str, str]]:
+    """(name, group, key, rate) of every count that applies to a password attempt for `email`."""
+    ip = throttle_ip(request)
+    limits = [
+        ("account_ip", "login-account-ip", f"{email}|{ip}", settings.MYHEZO_LOGIN_RATE_PER_ACCOUNT_AND_IP),
+        ("ip", "login-ip", ip, settings.MYHEZO_LOGIN_RATE_PER_IP),
+    ]
+    if not known_device:
+        limits.append(("account", "login-account", email, settings.MYHEZO_LOGIN_RATE_PER_ACCOUNT))
+    return limits
+
+
+def _usage(request, group: str, key: str, rate: str, *, increment: bool) -> dict | None:
+    try:
+        return get_usage(request, group=group, key=lambda _g, _r: key, rate=rate, increment=increment)
+    except Exception:  # the cache is down: do not turn that into a login outage
+        logger.warning("Login throttle: the cache is not answering; attempt allowed", exc_info=True)
+        return None
+
+
+def password_attempt_refusal(request, email: str) -> tuple[str, int] | None:
+    """The limit that refuses a password attempt for this login from this client now, with the seconds until
+    its window ends; None when the attempt may go ahead. Counts nothing."""
+    email = email_normalize(email)
+    for name, group, key, rate in _limits(request, email, known_device=is_known_device(request, email)):
+        usage = _usage(request, group, key, rate, increment=False)
+        if usage is not None and usage["limit"] and usage["count"] >= usage["limit"]:
+            return name, max(usage["time_left"], 0)
+    return None
+
+
+def password_failure_count(request, email: str) -> None:
+    """Count one failed password attempt for this login from this client."""
+    email = email_normalize(email)
+    for _name, group, key, rate in _limits(request, email, known_device=is_known_device(request, email)):
+        _usage(request, group, key, rate, increment=True)
+
+
+def lockout_first_in_window(request, email: str, name: str, seconds_left: int) -> bool:
+    """True once per lock (login, client, limit and window), so a lockout is logged once, not per try."""
+    key = (
+        "lockout-logged:"
+        + salted_hmac("accounts.lockout", f"{email_normalize(email)}|{throttle_ip(request)}|{name}").hexdigest()
+    )
+    try:
+        return caches[settings.RATELIMIT_USE_CACHE].add(key, 1, timeout=max(seconds_left, 1) + 5)
+    except Exception:
+        return True
+
+
+# --- Known devices -----------------------------------------------------------------------------------
+
+
+def _login_tag(email: str) -> str:
+    # The cookie names no address: a keyed hash of it.
+    return salted_hmac(KNOWN_DEVICE_SALT, email_normalize(email)).hexdigest()[:20]
+
+
+def _known_tags(request) -> list[str]:
+    max_age = settings.MYHEZO_KNOWN_DEVICE_DAYS * 24 * 3600
+    value = request.get_signed_cookie(KNOWN_DEVICE_COOKIE, default="", salt=KNOWN_DEVICE_SALT, max_age=max_age)
+    return [tag for tag in value.split(",") if tag]
+
+
+def is_known_device(request, email: str) -> bool:
+    return _login_tag(email) in _known_tags(request)
+
+
+def known_device_remember(request, response, email: str) -> None:
+    """Mark this browser as one where `email` has completed a whole login (called after the second factor)."""
+    tag = _login_tag(email)
+    tags = [tag] + [t for t in _known_tags(request) if t != tag]
+    response.set_signed_cookie(
+        KNOWN_DEVICE_COOKIE,
+        ",".join(tags[:KNOWN_DEVICE_MAX_LOGINS]),
+        salt=KNOWN_DEVICE_SALT,
+        max_age=settings.MYHEZO_KNOWN_DEVICE_DAYS * 24 * 3600,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def lockout_record(request, *, email: str, name: str, seconds_left: int, user=None) -> None:
+    """Log a lockout (AuthEvent "locked_out") once per lock, however many refused tries it sees."""
+    from .clients import client_info
+    from .models import AuthEvent, User
+    from .services import auth_event_record
+
+    if not lockout_first_in_window(request, email, name, seconds_left):
+        return
+    if user is None and email:
+        user = User.objects.filter(email=email_normalize(email)).first()
+    auth_event_record(
+        kind=AuthEvent.Kind.LOCKED_OUT,
+        client=client_info(request),
+        user=user,
+        email=email_normalize(email),
+        detail=name,
+    )
+
+
+def password_attempt_refused(request, email: str) -> bool:
+    """Whether a password attempt for `email` must be refused now (then the lockout is logged)."""
+    refusal = password_attempt_refusal(request, email)
+    if refusal is None:
+        return False
+    name, seconds_left = refusal
+    lockout_record(request, email=email, name=f"password: {name}", seconds_left=seconds_left)
+    return True
