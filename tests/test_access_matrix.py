@@ -2,7 +2,8 @@
 
 Every URL pattern the project serves, found by walking the URLconf, × every kind of user, for GET and POST →
 the expected answer. A pattern without an entry in `PORTAL`, `BACK_OFFICE` or `ADMIN_MODELS` fails
-`test_every_served_url_has_an_entry`, so nobody adds a view without deciding who may open it.
+`test_every_served_url_has_an_entry_and_every_entry_is_served`, so nobody adds a view without deciding who
+may open it.
 
 The world is built once for the module (inside a transaction rolled back at the end), and every request runs
 in a savepoint that is rolled back, so a POST that closes the ticket or logs the user out does not change what
@@ -22,6 +23,8 @@ Kinds of user:
   partner_no_consent   the same partner after A withdrew the consent
   engineer             HEZO staff (no model permissions: the ticket desk), both factors
   superuser            HEZO superuser, both factors
+and, for the back office only, the engineer and the superuser after the password only (they get what an
+anonymous visitor gets).
 
 Outcomes: "200", "400", "403", "404", "405"; LOGIN = 302 to the login with ?next= this URL; ADMIN = 302 to the
 admin login with ?next= this URL (which sends on to the portal's login); VERIFY = 302 to the verification
@@ -98,9 +101,21 @@ NEVER_IN_BODY = {
     "partner_no_consent": A_SECRETS,
     "engineer": (),
     "superuser": (),
+    # Staff after the password only: in the back office like anybody else (test_the_back_office_needs_...).
+    "engineer_no_otp": A_SECRETS,
+    "superuser_no_otp": A_SECRETS,
 }
 # Who must leave company A's data as it was (the customer and HEZO's staff may change it).
-READ_ONLY = {"anonymous", "unverified", "no_otp", "customer_b", "partner_consent", "partner_no_consent"}
+READ_ONLY = {
+    "anonymous",
+    "unverified",
+    "no_otp",
+    "customer_b",
+    "partner_consent",
+    "partner_no_consent",
+    "engineer_no_otp",
+    "superuser_no_otp",
+}
 READS_T = {"customer_a", "partner_consent", "engineer", "superuser"}
 
 
@@ -492,6 +507,8 @@ def build_world() -> World:
         "partner_no_consent": _session(partner, otp=True),
         "engineer": _session(engineer, otp=True),
         "superuser": _session(superuser, otp=True),
+        "engineer_no_otp": _session(engineer, otp=False),
+        "superuser_no_otp": _session(superuser, otp=False),
     }
     customer_a.refresh_from_db()  # the tokens depend on last_login, which the logins just set
     not_active_yet = UserFactory(email="nowa@kowalski.example", nip=company_a.nip, language="en", is_active=False)
@@ -727,6 +744,21 @@ def test_access(world, route, method):
         if got != want or problems:
             wrong.append(f"{kind}: expected {want}, got {got}" + "".join(f"; {p}" for p in problems))
     assert not wrong, f"{method} {path}\n" + "\n".join(wrong)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["engineer_no_otp", "superuser_no_otp"])
+def test_the_back_office_needs_the_second_factor_of_staff_too(world, kind):
+    """Staff who passed only the password get in the back office exactly what an anonymous visitor gets."""
+    wrong = []
+    for route in (route for route in EXPECTED if route.startswith("admin/")):
+        path = fill(route, world)
+        for method, expected in zip(METHODS, EXPECTED[route], strict=True):
+            want = expected[KINDS.index("anonymous")].format(**placeholders(route, world))
+            got, problems = request(world, kind, route, method, path)
+            if got != want or problems:
+                wrong.append(f"{method} {path}: expected {want}, got {got}" + "".join(f"; {p}" for p in problems))
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.django_db
