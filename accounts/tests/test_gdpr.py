@@ -63,9 +63,7 @@ def tickets(people, contract, other_contract):
 # --- download my data -----------------------------------------------------------------------------------
 
 
-def test_the_export_is_a_json_download_of_the_users_own_data_and_nothing_of_others(
-    people, tickets, login_with_otp
-):
+def test_the_export_is_a_json_download_of_the_users_own_data_and_nothing_of_others(people, tickets, login_with_otp):
     client = login_with_otp(people["customer"])
     response = client.get("/accounts/settings/data/")
 
@@ -198,7 +196,11 @@ def test_deleting_my_account_anonymises_me_ends_my_sessions_and_keeps_the_compan
     assert client.get("/dashboard/").status_code == 302
     login = Client().post(
         "/accounts/login/",
-        {"login_view-current_step": "auth", "auth-username": "anna@kowalski.example", "auth-password": DEFAULT_PASSWORD},
+        {
+            "login_view-current_step": "auth",
+            "auth-username": "anna@kowalski.example",
+            "auth-password": DEFAULT_PASSWORD,
+        },
     )
     assert login.status_code == 200 and 'name="auth-password"' in login.content.decode()  # refused, still step one
 
