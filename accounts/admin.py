@@ -79,7 +79,7 @@ class UserAdmin(DjangoUserAdmin):
             }
             return TemplateResponse(request, "admin/accounts/user/delete_anonymise_confirmation.html", context)
         for user in users:
-            user_delete_anonymise(user=user)
+            user_delete_anonymise(user=user, by_engineer=request.user, client=client_info(request))
         self.message_user(
             request,
             ngettext(

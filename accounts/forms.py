@@ -185,8 +185,9 @@ class ReauthenticationForm(forms.Form):
         return password
 
 
-class AccountDeleteForm(forms.Form):
-    """Deleting one's account: the password again and an explicit confirmation."""
+class AccountDeleteForm(ReauthenticationForm):
+    """Deleting one's account: the password again and an explicit confirmation. A wrong password counts
+    towards the login throttle and is logged, as on the re-authentication page."""
 
     password = forms.CharField(
         label=_("Current password"),
@@ -197,12 +198,3 @@ class AccountDeleteForm(forms.Form):
         label=_("I understand that my account is deleted for good and that I cannot log in again."),
         required=True,
     )
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self):
-        if not self.user.check_password(self.cleaned_data["password"]):
-            raise forms.ValidationError(_("The password is not correct."))
-        return self.cleaned_data["password"]

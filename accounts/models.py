@@ -172,6 +172,7 @@ class AuthEvent(models.Model):
         SESSIONS_ENDED = "sessions_ended", _("all sessions ended")
         LOGOUT = "logout", _("logout")
         SESSION_EXPIRED = "session_expired", _("session expired")
+        ACCOUNT_DELETED = "account_deleted", _("account deleted (anonymised)")
 
     USER_AGENT_MAX = 300
 

@@ -321,11 +321,9 @@ def deleted_user_email(user: User) -> str:
 
 def user_data_export(*, user: User) -> dict:
     """Everything the portal keeps about the user as a person, for "download my data" (GDPR art. 15 and 20):
-    the profile, the second-factor devices (names, never secrets), the tickets they reported, the messages
-    they wrote and, for a partner user, the tickets they read. Nothing of other people beyond the titles of
-    the tickets the user reported."""
-    from django_otp import devices_for_user
-
+    the profile, the second-factor devices (names, never secrets), their authentication log (time, event, IP
+    address, browser), the tickets they reported, the messages they wrote and, for a partner user, the tickets
+    they read. Nothing of other people beyond the titles of the tickets the user reported."""
     from tickets.selectors import ticket_data_for_export
 
     company = user.company
@@ -350,12 +348,18 @@ def user_data_export(*, user: User) -> dict:
             {"kind": str(device._meta.verbose_name), "name": device.name, "confirmed": device.confirmed}
             for device in devices_for_user(user, confirmed=None)
         ],
+        "authentication_events": [
+            {"at": at, "event": kind, "ip_address": ip, "browser": user_agent}
+            for at, kind, ip, user_agent in AuthEvent.objects.filter(user=user)
+            .order_by("at", "pk")
+            .values_list("at", "kind", "ip", "user_agent")
+        ],
         **ticket_data_for_export(user),
     }
 
 
 @transaction.atomic
-def user_delete_anonymise(*, user: User) -> User:
+def user_delete_anonymise(*, user: User, by_engineer: User | None = None, client: ClientInfo | None = None) -> User:
     """Delete a person's account by anonymising it (GDPR art. 17) while their company keeps its tickets.
 
     The account can never log in again (unusable password, inactive, no second factor) and every session of
@@ -363,9 +367,12 @@ def user_delete_anonymise(*, user: User) -> User:
     placeholder, the phone and what was typed at registration go. In the tickets, their name and address leave
     the reporter, message and history snapshots, and CC entries with their address are removed
     (`tickets.services.tickets_person_anonymise`). Contact-form messages from their address are anonymised,
-    and e-mails in the outbox to them alone are deleted (their address is taken out of the others)."""
-    from django.db.models import Q
-    from django_otp import devices_for_user
+    and e-mails in the outbox to them alone are deleted (their address is taken out of the others). In the
+    authentication log their addresses (also former ones) give way to the placeholder; the entries stay, with
+    their IP addresses and browsers, for security (linked to the anonymised account), and an "account deleted"
+    entry is added. `by_engineer` is the engineer who did it in admin, if not the user."""
+    from django.db.models import Q, Value
+    from django.db.models.functions import Replace
 
     from core.models import ContactMessage, OutboxEmail
     from tickets.services import tickets_person_anonymise
@@ -410,4 +417,25 @@ def user_delete_anonymise(*, user: User) -> User:
         else:
             email.to, email.reply_to = [placeholder], reply_to
             email.save(update_fields=["to", "reply_to"])
+
+    # The authentication log: every address the person had (an e-mail change logs "from <old address>").
+    addresses = {old_email}
+    for detail in AuthEvent.objects.filter(user=user, kind=AuthEvent.Kind.EMAIL_CHANGED).values_list(
+        "detail", flat=True
+    ):
+        if detail.startswith("from "):
+            addresses.add(email_normalize(detail.removeprefix("from ")))
+    events = AuthEvent.objects.filter(Q(user=user) | Q(email__in=addresses))
+    events.filter(kind=AuthEvent.Kind.EMAIL_CHANGED).update(detail="")
+    events.update(email=placeholder)
+    for address in addresses:  # e.g. "ended by <engineer's address>" in other users' entries
+        AuthEvent.objects.filter(detail__contains=address).update(
+            detail=Replace("detail", Value(address), Value(placeholder))
+        )
+    auth_event_record(
+        kind=AuthEvent.Kind.ACCOUNT_DELETED,
+        client=client,
+        user=user,
+        detail="in the back office" if by_engineer is not None else "by the user",
+    )
     return user

@@ -279,23 +279,22 @@ def data_export(request):
 @otp_required
 @sensitive_post_parameters("password")
 def account_delete(request):
-    """Delete my account: the password again and a confirmation, then the account is anonymised and every
-    session of it ends. Engineers' accounts are closed by another engineer in the back office."""
+    """Delete my account: the password again (throttled and logged like a login) and a confirmation, then the
+    account is anonymised and every session of it ends. Engineers' accounts are closed by another engineer in
+    the back office."""
     if request.user.is_staff:
         if request.method == "POST":
             raise PermissionDenied
         return render(request, "accounts/account_delete.html", {"form": None})
-    form = AccountDeleteForm(request.POST or None, user=request.user)
+    form = AccountDeleteForm(request.POST or None, request=request)
     status = 200
     if request.method == "POST":
-        throttled = is_ratelimited(
-            request, group="account-delete", key="user", rate="5/15m", method="POST", increment=True
-        )
-        if throttled:
+        if password_attempt_refused(request, request.user.email):
             form.add_error(None, _("Too many attempts. Wait a few minutes and try again, or contact the helpdesk."))
             status = 429
         elif form.is_valid():
-            user_delete_anonymise(user=request.user)
+            # The logout below is logged as the anonymised account, not under the address that just went.
+            request.user = user_delete_anonymise(user=request.user, client=client_info(request))
             logout(request)
             messages.success(
                 request, _("Your account has been deleted. Your company's tickets stay without your name.")

@@ -9,8 +9,8 @@ from django.test import Client
 from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
-from accounts.services import DELETED_USER_NAME
+from accounts.models import AuthEvent, User
+from accounts.services import DELETED_USER_NAME, auth_event_record
 from accounts.tests.factories import DEFAULT_PASSWORD
 from core.models import ContactMessage, OutboxEmail
 from core.services import contact_message_submit
@@ -64,6 +64,11 @@ def tickets(people, contract, other_contract):
 
 
 def test_the_export_is_a_json_download_of_the_users_own_data_and_nothing_of_others(people, tickets, login_with_otp):
+    for person in ("customer", "colleague"):
+        Client().post(
+            "/accounts/login/",
+            {"login_view-current_step": "auth", "auth-username": people[person].email, "auth-password": "wrong"},
+        )
     client = login_with_otp(people["customer"])
     response = client.get("/accounts/settings/data/")
 
@@ -84,6 +89,8 @@ def test_the_export_is_a_json_download_of_the_users_own_data_and_nothing_of_othe
     )
     assert profile["verified_company"] == {"name": "Kowalski Systemy Sp. z o.o.", "nip": "5260250274"}
     assert [d["confirmed"] for d in data["second_factor_devices"]] == [True]
+    events = [e["event"] for e in data["authentication_events"]]
+    assert events.count("login_failed") == 1 and "login_succeeded" in events  # hers, not the colleague's
     assert "key" not in json.dumps(data["second_factor_devices"])  # names only, never a secret
 
     assert [t["number"] for t in data["tickets_reported"]] == [tickets["own"].number]
@@ -156,13 +163,20 @@ def test_deletion_needs_the_password_and_the_confirmation(people, login_with_otp
     assert customer.is_active and customer.email == "anna@kowalski.example" and customer.has_usable_password()
 
 
-def test_password_guesses_on_the_deletion_form_are_throttled(people, login_with_otp):
+def test_password_guesses_on_the_deletion_form_count_as_failed_logins_throttled_and_logged(
+    people, login_with_otp, settings
+):
+    """A stolen session cannot test passwords here faster than at the login: the same counts, the same log."""
+    settings.MYHEZO_LOGIN_RATE_PER_ACCOUNT_AND_IP = "3/15m"
     client = login_with_otp(people["customer"])
-    for _ in range(5):
+    for _ in range(3):
         assert client.post("/accounts/settings/delete/", {"password": "guess", "confirm": "on"}).status_code == 400
     throttled = client.post("/accounts/settings/delete/", {"password": DEFAULT_PASSWORD, "confirm": "on"})
     assert throttled.status_code == 429
     assert User.objects.get(pk=people["customer"].pk).is_active
+    failures = AuthEvent.objects.filter(user=people["customer"], kind=AuthEvent.Kind.LOGIN_FAILED)
+    assert failures.count() == 3
+    assert AuthEvent.objects.filter(user=people["customer"], kind=AuthEvent.Kind.LOCKED_OUT).count() == 1
 
 
 def test_deleting_my_account_anonymises_me_ends_my_sessions_and_keeps_the_companys_tickets(
@@ -180,10 +194,19 @@ def test_deleting_my_account_anonymises_me_ends_my_sessions_and_keeps_the_compan
     other_session = login_with_otp(customer, with_client=Client())
     assert other_session.get("/dashboard/").status_code == 200
     client = login_with_otp(customer)
+    # In the authentication log: a failed login with the address, and an earlier address of the account.
+    Client().post(
+        "/accounts/login/",
+        {"login_view-current_step": "auth", "auth-username": customer.email, "auth-password": "wrong-password"},
+    )
+    auth_event_record(kind=AuthEvent.Kind.EMAIL_CHANGED, user=customer, detail="from zofia.old@kowalski.example")
+    auth_event_record(kind=AuthEvent.Kind.LOGIN_FAILED, email="zofia.old@kowalski.example")
+    assert AuthEvent.objects.filter(email=customer.email).exists()
 
     response = client.post("/accounts/settings/delete/", {"password": DEFAULT_PASSWORD, "confirm": "on"}, follow=True)
     assert response.redirect_chain[-1][0] == "/"
     assert "Your account has been deleted." in response.content.decode()
+    log_after_deletion = AuthEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
 
     # The person: anonymised, unable to log in, every session over.
     person = User.objects.get(pk=customer.pk)
@@ -221,8 +244,13 @@ def test_deleting_my_account_anonymises_me_ends_my_sessions_and_keeps_the_compan
     assert TicketCc.objects.filter(ticket=tickets["theirs"], email="szef.it@kowalski.example").exists()
     assert Message.objects.filter(author=person).count() == 2
 
-    # Nowhere else either: the history, the contact form, the outbox.
+    # The authentication log keeps its entries, linked to the anonymised account, without the address.
+    assert AuthEvent.objects.filter(user=person, kind=AuthEvent.Kind.ACCOUNT_DELETED, detail="by the user").exists()
+    assert AuthEvent.objects.filter(user=person, kind=AuthEvent.Kind.SESSIONS_ENDED).exists()
+
+    # Nowhere else either: the history, the contact form, the outbox, the authentication log.
     leftovers = [
+        *AuthEvent.objects.filter(pk__lte=log_after_deletion).values_list("email", "detail"),
         *TicketEvent.objects.values_list("actor_name", "old_value", "new_value"),
         *ContactMessage.objects.values_list("name", "email", "phone"),
         *OutboxEmail.objects.values_list("to", "reply_to"),
@@ -231,6 +259,7 @@ def test_deleting_my_account_anonymises_me_ends_my_sessions_and_keeps_the_compan
     ]
     text = json.dumps(leftovers, ensure_ascii=False)
     assert "anna@kowalski.example" not in text and "Kamińska" not in text and "601601601" not in text
+    assert "zofia.old@kowalski.example" not in text
 
 
 def test_engineers_close_their_accounts_in_the_back_office_not_here(people, login_with_otp):
@@ -268,6 +297,9 @@ def test_an_engineer_deletes_and_anonymises_a_user_from_admin_after_a_confirmati
     person = User.objects.get(pk=customer.pk)
     assert person.first_name == DELETED_USER_NAME and not person.is_active and not person.has_usable_password()
     assert Ticket.objects.get(pk=tickets["own"].pk).reporter_name == DELETED_USER_NAME
+    assert AuthEvent.objects.filter(
+        user=person, kind=AuthEvent.Kind.ACCOUNT_DELETED, detail="in the back office"
+    ).exists()
 
 
 def test_an_engineer_cannot_anonymise_their_own_account(people, user_manager, login_with_otp):
