@@ -10,6 +10,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from conftest import skip_or_fail
 from contracts.models import ServicePlan
 from contracts.tests.factories import make_contract
 from operations.models import AllowanceKind, AllowanceUse, PlanAllowance
@@ -107,7 +108,7 @@ def test_a_plan_without_the_kind_an_ended_contract_and_a_customer_are_refused(ca
 @pytest.mark.django_db(transaction=True)
 def test_two_engineers_racing_for_the_last_use_get_one_each_at_most(service_plans, cast, contract):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks")
+        skip_or_fail("concurrency needs PostgreSQL's row locks (DATABASE_URL, as CI sets it)")
     ticket = make_ticket(author=cast["customer"], contract=contract, priority="question")
     allowance_use_record(ticket=ticket, kind=AllowanceKind.CONFIG_REVIEW, engineer=cast["engineer"])
     barrier = threading.Barrier(4)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 
+from conftest import skip_or_fail
 from operations.models import Replacement
 from operations.services import (
     replacement_approve,
@@ -333,7 +334,7 @@ def test_the_beat_task_and_the_command_run_the_same_job(cast, contract, outbox, 
 @pytest.mark.django_db(transaction=True)
 def test_four_jobs_at_the_same_moment_send_each_reminder_once(cast, contract):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks")
+        skip_or_fail("concurrency needs PostgreSQL's row locks (DATABASE_URL, as CI sets it)")
     from core.models import OutboxEmail
 
     for day in (2, 3):

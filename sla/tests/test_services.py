@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from conftest import skip_or_fail
 from sla.businesstime import WARSAW
 from sla.models import ClockKind, ClockState, Outcome, SlaClock
 from sla.services import sla_scan
@@ -126,7 +127,7 @@ def test_an_internal_note_does_not_stop_the_clock(cast, contract):
 @pytest.mark.django_db(transaction=True)
 def test_two_scans_at_the_same_moment_alert_each_clock_once(cast, contract):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks")
+        skip_or_fail("concurrency needs PostgreSQL's row locks (DATABASE_URL, as CI sets it)")
     from core.models import OutboxEmail
 
     with time_machine.travel(at(2026, 11, 24, 10, 0), tick=False):
