@@ -44,7 +44,11 @@ def _fresh_cache(settings, request):
     marked `real_cache` keep the configured one (Redis in CI)."""
     if "real_cache" not in request.keywords:
         settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid},
+            "fragments": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": f"{request.node.nodeid}-fragments",
+            },
         }
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PORT = 8765
+CSRF_COOKIE = "benchCsrfSecret0123456789abcdefg"  # 32 characters, like Django's
 
 
 def wait_until_up(url: str, timeout: float = 30) -> None:
@@ -41,7 +42,8 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
 def wrk(url: str, *, cookie: str | None, duration: int, connections: int) -> dict:
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "-s", str(ROOT / "bench/wrk_report.lua")]
     if cookie:
-        command += ["-H", f"Cookie: sessionid={cookie}"]
+        # A browser that has been on the portal before also sends its CSRF cookie.
+        command += ["-H", f"Cookie: sessionid={cookie}; csrftoken={CSRF_COOKIE}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -51,6 +53,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=15, help="seconds per page")
     parser.add_argument("--connections", type=int, default=4, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--only", nargs="*", default=[], help="measure only the pages whose name contains one of these")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -108,6 +111,8 @@ def main() -> int:
         ("ticket page, 50 messages", f"/tickets/{ticket.number}/", customer),
         ("admin ticket list (SLA columns)", "/admin/tickets/ticket/?open=yes", engineer),
     ]
+    if args.only:
+        pages = [pages[0], *(page for page in pages[1:] if any(word in page[0] for word in args.only))]
     try:
         wait_until_up(base + "/healthz/")
         results = []

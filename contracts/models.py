@@ -178,6 +178,13 @@ class ContractLineQuerySet(models.QuerySet):
         )
         return self.annotate(serial_line_count=models.Subquery(same_serial))
 
+    def serial_line_counts(self, serials) -> dict[str, int]:
+        """How many lines each of these canonical serials has (one query), for `(H)` vs `(Hn)`."""
+        if not serials:
+            return {}
+        counts = self.filter(serial__in=serials).order_by().values("serial").annotate(n=models.Count("pk"))
+        return dict(counts.values_list("serial", "n"))
+
 
 class ContractLine(models.Model):
     """One service on one device or licence of a contract."""

@@ -1,7 +1,8 @@
 """Django's Redis cache that does not turn a Redis outage into error pages (issue 7: faults).
 
-The cache holds nothing the portal cannot do without: sessions are in the database, and the only users are
-the throttles (django-ratelimit's counts, the login throttle's markers). Django's RedisCache raises
+The cache holds nothing the portal cannot do without: sessions are read from it but written through to the
+database (`cached_db`), and the other users are the throttles (django-ratelimit's counts, the login
+throttle's markers). Django's RedisCache raises
 `redis.ConnectionError` on every call while Redis is down, which would fail every page that throttles. Here
 a call that cannot reach Redis is logged (once a minute per process) and answered as a miss: `get` returns
 the default, `add`/`set`/`touch`/`delete` report that nothing was stored, and `incr` raises the ValueError
@@ -15,7 +16,7 @@ import logging
 import time
 from functools import wraps
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -59,7 +60,27 @@ def _default(args, kwargs):
     return kwargs.get("default", args[1] if len(args) > 1 else None)
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Keeps one `redis.Redis` per connection pool: Django's client builds a new one, with its tables of
+    response callbacks, for every cache call (a few hundred Python calls on each page that reads a session)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class FailSoftRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
+
     add = _soft(False)(RedisCache.add)
     get = _soft(_default)(RedisCache.get)
     set = _soft(None)(RedisCache.set)

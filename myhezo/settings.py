@@ -98,6 +98,8 @@ TEMPLATES = [
         },
     },
 ]
+# Form widgets through Jinja2 where Django ships a Jinja2 version (core/renderers.py).
+FORM_RENDERER = "core.renderers.FastFormRenderer"
 
 # --- Database ---------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
@@ -177,6 +179,9 @@ else:
     CELERY_BROKER_URL = "memory://"
     # Embedded default: no broker, tasks run in the process that queues them (after commit).
     CELERY_TASK_ALWAYS_EAGER = True
+# Rendered fragments that are the same for everybody (page header and footer per language): kept in each
+# process's memory, no round trip.
+CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}
 # A separate queue name lets test runs and several portals share one Redis without taking each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("MYHEZO_CELERY_QUEUE", default="myhezo")
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -258,6 +263,9 @@ SESSION_COOKIE_HTTPONLY = True
 MYHEZO_SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("MYHEZO_SESSION_IDLE_MINUTES", default=30))
 MYHEZO_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env.int("MYHEZO_SESSION_ABSOLUTE_HOURS", default=12))
 MYHEZO_REAUTH_TIMEOUT = timedelta(minutes=env.int("MYHEZO_REAUTH_MINUTES", default=10))
+# Sessions are read from the cache (Redis) and written through to the database: one database query less on
+# every page, and nothing lost when Redis restarts.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = int(MYHEZO_SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

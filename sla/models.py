@@ -61,6 +61,12 @@ class SlaClock(models.Model):
                 condition=models.Q(breach_alerted_at__isnull=True) & ~models.Q(outcome__in=["met", "cancelled"]),
                 name="sla_clock_unalerted_due_idx",
             ),
+            models.Index(
+                fields=["agreed_due_at"],
+                condition=models.Q(breach_alerted_at__isnull=True, agreed_due_at__isnull=False)
+                & ~models.Q(outcome__in=["met", "cancelled"]),
+                name="sla_clock_unalerted_agreed_idx",
+            ),
         ]
 
     def __str__(self) -> str:

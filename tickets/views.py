@@ -24,6 +24,7 @@ from .selectors import (
     ticket_contract_numbers,
     ticket_for_customer,
     ticket_for_user,
+    ticket_rows,
     tickets_for_user,
     tickets_search,
 )
@@ -57,7 +58,8 @@ def ticket_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "tickets/ticket_list.html", {"page": page, "form": form, "query": query.urlencode()})
+    context = {"page": page, "rows": ticket_rows(page.object_list), "form": form, "query": query.urlencode()}
+    return render(request, "tickets/ticket_list.html", context)
 
 
 @never_cache

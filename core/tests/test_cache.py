@@ -21,7 +21,7 @@ UNREACHABLE = {
 
 @pytest.fixture
 def redis_down(settings):
-    settings.CACHES = UNREACHABLE
+    settings.CACHES = {**settings.CACHES, **UNREACHABLE}
     settings.RATELIMIT_FAIL_OPEN = True
     _Warned.at = float("-inf")  # the warning is once a minute per process
     return caches["default"]

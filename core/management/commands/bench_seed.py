@@ -1,7 +1,11 @@
 """Fill the database with realistic data at scale for benchmarks (issue 8): companies with contracts and
-lines, a verified customer per company, tickets with messages and SLA state, a few very large companies.
+lines, a verified customer per company, tickets with messages and SLA clocks, a few very large companies.
 
     python manage.py bench_seed --companies 2000 --tickets 100000 --messages-per-ticket 5
+    python manage.py bench_seed --tickets 100000 --messages-per-ticket 1 --open-share 1   # for sla_scan
+
+Each ticket has its first-response clock: met on closed tickets, running on open ones (those past due were
+alerted already, as the minute-by-minute scan would have done, so a scan right after finds nothing due).
 
 Bulk inserts in batches; refuses to run on a database that already has tickets unless --force."""
 
@@ -16,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from contracts.models import Company, Contract, ContractLine, SerialRegistry, ServicePlan
+from sla.models import ClockKind, ClockState, Outcome, SlaClock
 from sla.services import sla_targets_snapshot
 from tickets.models import Message, MessageKind, Status, Ticket, TicketNumberCounter
 
@@ -53,14 +58,19 @@ class Command(BaseCommand):
         parser.add_argument("--tickets", type=int, default=100_000)
         parser.add_argument("--messages-per-ticket", type=int, default=5)
         parser.add_argument("--large-companies", type=int, default=3, help="companies that get 5%% of the tickets each")
+        parser.add_argument("--open-share", type=float, default=0.5, help="share of tickets still open (0 to 1)")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--force", action="store_true", help="add to a database that already has tickets")
 
-    def handle(self, *args, companies, tickets, messages_per_ticket, large_companies, seed, force, **options):
+    def handle(
+        self, *args, companies, tickets, messages_per_ticket, large_companies, open_share, seed, force, **options
+    ):
         if Ticket.objects.exists() and not force:
             raise CommandError("The database already has tickets; bench_seed is for an empty benchmark database.")
         if companies < 1 or tickets < 0 or messages_per_ticket < 1:
             raise CommandError("Give at least one company and one message per ticket.")
+        if not 0 <= open_share <= 1:
+            raise CommandError("--open-share is a share between 0 and 1.")
         rng = random.Random(seed)  # noqa: S311 - benchmark data, reproducible by seed
         plans = list(ServicePlan.objects.prefetch_related("targets"))
         if not plans:
@@ -70,10 +80,15 @@ class Command(BaseCommand):
             company_rows = self._companies(companies)
             lines = self._contracts(company_rows, plans, rng)
             users = self._users(company_rows)
-            self._tickets(company_rows, lines, users, plans, tickets, messages_per_ticket, large_companies, rng)
+            self._tickets(
+                company_rows, lines, users, plans, tickets, messages_per_ticket, large_companies, open_share, rng
+            )
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")  # fresh statistics, so the planner sees the new data at once
+                # Fresh statistics and visibility maps, as autovacuum keeps them on a live database: the planner
+                # sees the new data at once and counts can be answered from indexes alone.
+                # (VACUUM cannot run inside a transaction, as in a test.)
+                cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
         self.stdout.write(
             f"bench_seed: {companies} companies, {tickets} tickets, {tickets * messages_per_ticket} messages "
             f"in {time.monotonic() - started:.0f} s. Customer logins: bench-<n>@example.com / {BENCH_PASSWORD} "
@@ -142,7 +157,7 @@ class Command(BaseCommand):
         )
         return {user.company_id: user for user in User.objects.filter(email__startswith="bench-")}
 
-    def _tickets(self, companies, lines, users, plans, count, per_ticket, large, rng) -> None:
+    def _tickets(self, companies, lines, users, plans, count, per_ticket, large, open_share, rng) -> None:
         targets = {plan.pk: sla_targets_snapshot(plan) for plan in plans}
         now = timezone.now()
         year = timezone.localtime(now).year
@@ -151,7 +166,7 @@ class Command(BaseCommand):
         weights_big = int(count * 0.05)  # each large company: 5% of all tickets (5,000 of 100,000)
         owners = [big[i % len(big)] for i in range(weights_big * len(big))] if big else []
         owners += [companies[rng.randrange(len(companies))] for _ in range(count - len(owners))]
-        statuses = [Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.CLOSED, Status.CLOSED, Status.CLOSED]
+        open_statuses = [Status.NEW, Status.IN_PROGRESS, Status.WAITING]
         priorities = ["critical", "non_critical", "question"]
         for start in range(0, count, BATCH):
             batch = []
@@ -159,7 +174,7 @@ class Command(BaseCommand):
                 company = owners[i]
                 line = rng.choice(lines[company.pk])
                 opened = now - timedelta(minutes=rng.randint(60, 3 * 365 * 24 * 60))
-                status = rng.choice(statuses)
+                status = rng.choice(open_statuses) if rng.random() < open_share else Status.CLOSED
                 user = users[company.pk]
                 due = now + timedelta(minutes=rng.randint(-600, 3000)) if status != Status.CLOSED else None
                 batch.append(
@@ -199,5 +214,32 @@ class Command(BaseCommand):
                 for m in range(per_ticket)
             ]
             Message.objects.bulk_create(messages, batch_size=BATCH)
+            SlaClock.objects.bulk_create([self._clock(ticket, now) for ticket in created], batch_size=BATCH)
             self.stdout.write(f"  tickets {min(start + BATCH, count)}/{count}")
         TicketNumberCounter.objects.update_or_create(year=year, defaults={"last": first + count - 1})
+
+    @staticmethod
+    def _clock(ticket: Ticket, now) -> SlaClock:
+        target = ticket.sla_targets[ticket.priority]
+        answered = ticket.created_at + timedelta(hours=1)
+        clock = SlaClock(
+            ticket=ticket,
+            kind=ClockKind.RESPONSE,
+            window=target["window"],
+            target=timedelta(minutes=target["first_response_minutes"]),
+            started_at=ticket.created_at,
+        )
+        if ticket.status == Status.CLOSED:
+            clock.state, clock.outcome, clock.stopped_at, clock.due_at = (
+                ClockState.STOPPED,
+                Outcome.MET,
+                answered,
+                answered,
+            )
+            clock.spans = [[ticket.created_at.isoformat(), answered.isoformat()]]
+        else:
+            clock.running_since, clock.due_at = ticket.created_at, ticket.sla_next_due_at
+            clock.spans = [[ticket.created_at.isoformat(), None]]
+            if ticket.sla_next_due_at < now:
+                clock.breach_alerted_at = ticket.sla_next_due_at
+        return clock
