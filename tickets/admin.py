@@ -2,6 +2,7 @@
 the ticket and hands forms to the services."""
 
 from datetime import timedelta
+from functools import lru_cache
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -10,9 +11,11 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -82,6 +85,16 @@ def _event_value(event, value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=1)
+def _changelist_url() -> str:
+    return reverse("admin:tickets_ticket_changelist")
+
+
+def _desk_url(pk: int) -> str:
+    # The admin's change URL is `<changelist>/<pk>/change/`; reversing it for each of 100 rows costs more.
+    return f"{_changelist_url()}{pk}/change/"
+
+
 class CappedCountPaginator(Paginator):
     """Counting every open ticket on each view of the list costs more than the page itself: the count stops at
     CAP (the list then offers CAP / per page pages; filters and search narrow it)."""
@@ -90,25 +103,41 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP].count()
+        # Unordered: the capped count then reads an index alone instead of sorting first.
+        return self.object_list.order_by()[: self.CAP].count()
+
+
+@lru_cache(maxsize=2)
+def _yes_no_icon(value: bool) -> str:
+    # The admin's own yes/no icon, built once (the admin builds it, with a static() lookup, for every cell).
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{'yes' if value else 'no'}.svg"), value)
+
+
+def _when(value) -> str:
+    # One numeric format in both languages: quick to scan down a column, and cheap to draw 200 times.
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
+    # 100 rows of 11 columns: each column is a plain method, so a row costs a few calls rather than the admin's
+    # generic field display (choices rebuilt, a static() lookup per icon, the URL resolved again per link).
     list_display = [
-        "number",
+        "number_link",
         "title",
         "company",
         "plan",
-        "priority",
-        "status",
+        "priority_label",
+        "status_label",
         "assignee",
-        "sla_next_due_at",
+        "next_due",
         "is_breached",
         "is_escalated",
-        "last_activity_at",
+        "last_activity",
     ]
+    list_display_links = None
+    empty_value_display = "-"
     list_filter = [OpenFilter, SlaFilter, "status", "priority", "contract__plan", "source", EscalatedFilter, "assignee"]
     list_select_related = ["company", "contract__plan", "assignee"]
     search_fields = ["=number", "title", "line__serial", "=company__nip", "company__name", "=contract__number"]
@@ -132,17 +161,39 @@ class TicketAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("number"), ordering="number")
+    def number_link(self, obj):
+        return format_html('<a href="{}">{}</a>', _desk_url(obj.pk), obj.number)
+
     @admin.display(description=_("plan"), ordering="contract__plan__name")
     def plan(self, obj):
         return obj.contract.plan.name
 
-    @admin.display(description=_("SLA breached"), boolean=True, ordering="sla_breached")
-    def is_breached(self, obj):
-        return obj.sla_breached or (obj.sla_next_due_at is not None and obj.sla_next_due_at < timezone.now())
+    @admin.display(description=_("priority"), ordering="priority")
+    def priority_label(self, obj):
+        return Priority(obj.priority).label
 
-    @admin.display(description=_("escalated"), boolean=True, ordering="escalated_at")
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj):
+        return Status(obj.status).label
+
+    @admin.display(description=_("next SLA due"), ordering="sla_next_due_at")
+    def next_due(self, obj):
+        return _when(obj.sla_next_due_at)
+
+    @admin.display(description=_("SLA breached"), ordering="sla_breached")
+    def is_breached(self, obj):
+        return _yes_no_icon(
+            obj.sla_breached or (obj.sla_next_due_at is not None and obj.sla_next_due_at < timezone.now())
+        )
+
+    @admin.display(description=_("escalated"), ordering="escalated_at")
     def is_escalated(self, obj):
-        return obj.escalated_at is not None
+        return _yes_no_icon(obj.escalated_at is not None)
+
+    @admin.display(description=_("last activity"), ordering="last_activity_at")
+    def last_activity(self, obj):
+        return _when(obj.last_activity_at)
 
     def get_urls(self):
         def wrap(view):
