@@ -246,7 +246,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     def _desk(self, request, ticket, **forms):
         dialog = ticket.messages.prefetch_related(
-            Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+            Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="files")
         ).order_by("-created_at", "-pk")
         events = list(ticket.events.select_related("actor"))
         for event in events:

@@ -112,9 +112,17 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status != Status.CLOSED
 
+    # Django's generated get_FOO_display rebuilds a dict of the choices on every call; pages and e-mails call
+    # these a lot. Same result: the label in the active language, or the stored code if it is unknown.
+    def get_status_display(self) -> str:
+        return str(Status(self.status).label) if self.status in Status.values else self.status
+
+    def get_priority_display(self) -> str:
+        return str(Priority(self.priority).label) if self.priority in Priority.values else self.priority
+
     @property
     def device(self) -> str:
-        """The device line in the new notation; `tickets_for_user` annotates the count it needs."""
+        """The device line in the new notation; `ticket_for_user` annotates the count it needs."""
         count = getattr(self, "line_serial_count", None)
         if count is None:
             return self.line.notation

@@ -141,7 +141,7 @@ def ticket_for_user(user: User, number: str) -> Ticket:
     """The ticket if the user may read it, else 404."""
     ticket = (
         tickets_with_line_notation(tickets_for_user(user))
-        .select_related("contract__plan", "contract__reseller", "line", "company")
+        .select_related("contract__plan", "contract__reseller", "line")
         .filter(number=number.strip().upper())
         .first()
     )
@@ -159,7 +159,10 @@ def ticket_for_customer(user: User, number: str) -> Ticket:
 
 def messages_for_user(user: User, ticket: Ticket) -> QuerySet[Message]:
     """The dialog, newest first. Outside the back office only public messages exist."""
-    messages = ticket.messages.prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    # `files` is a plain list: a template asking `attachments.all` twice per message builds two querysets each.
+    messages = ticket.messages.prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="files")
+    )
     if not user.is_staff:
         messages = messages.filter(kind__in=PUBLIC_KINDS)
     return messages.order_by("-created_at", "-pk")
