@@ -39,6 +39,20 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
     raise SystemExit(f"gunicorn did not answer on {url}")
 
 
+def cpu_seconds(pattern: str) -> float:
+    """CPU time (user + system) used so far by the processes whose command line contains `pattern`."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if pattern not in (stat.parent / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(url: str, *, cookie: str | None, duration: int, connections: int) -> dict:
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "-s", str(ROOT / "bench/wrk_report.lua")]
     if cookie:
@@ -64,18 +78,12 @@ def main() -> int:
     import django
 
     django.setup()
-    from bench.sessions import session_cookie
-    from tickets.models import Message, Ticket
+    from bench.sessions import bench_ticket, session_cookie
+    from tickets.models import Ticket
 
     customer = session_cookie("bench-0@example.com")
     engineer = session_cookie("bench-engineer@example.com", staff=True)
-    ticket = Ticket.objects.filter(reporter__email="bench-0@example.com").order_by("-pk").first()
-    # The ticket page with 50 messages: give the chosen ticket that many.
-    missing = 50 - ticket.messages.count()
-    if missing > 0:
-        Message.objects.bulk_create(
-            [Message(ticket=ticket, author_name="Inżynier HEZO", by_engineer=True, body="Odpowiedź " * 40)] * missing
-        )
+    ticket = bench_ticket(messages=50)
 
     env = {
         **os.environ,
@@ -118,9 +126,12 @@ def main() -> int:
         results = []
         for name, path, cookie in pages:
             wrk(base + path, cookie=cookie, duration=2, connections=args.connections)  # warm-up
-            results.append(
-                (name, wrk(base + path, cookie=cookie, duration=args.duration, connections=args.connections))
-            )
+            app, db = cpu_seconds("gunicorn"), cpu_seconds("postgres")
+            result = wrk(base + path, cookie=cookie, duration=args.duration, connections=args.connections)
+            # Where the time goes: CPU of the gunicorn workers and of PostgreSQL per request.
+            result["app_ms"] = 1000 * (cpu_seconds("gunicorn") - app) / max(result["requests"], 1)
+            result["db_ms"] = 1000 * (cpu_seconds("postgres") - db) / max(result["requests"], 1)
+            results.append((name, result))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -130,12 +141,12 @@ def main() -> int:
         f"{Ticket.objects.count()} tickets; {args.workers} gunicorn workers, {args.connections} connections, "
         f"{args.duration} s per page, {os.cpu_count()} CPUs"
     )
-    print("| page | req/s | share of trivial | p50 ms | p95 ms | p99 ms | non-2xx |")
-    print("|---|---|---|---|---|---|---|")
+    print("| page | req/s | share of trivial | p50 ms | p95 ms | p99 ms | non-2xx | app CPU ms/req | DB CPU ms/req |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, r in results:
         print(
             f"| {name} | {r['rps']:.0f} | {100 * r['rps'] / ceiling:.1f}% | {r['p50']:.1f} | {r['p95']:.1f} "
-            f"| {r['p99']:.1f} | {r['non_2xx']} |"
+            f"| {r['p99']:.1f} | {r['non_2xx']} | {r['app_ms']:.2f} | {r['db_ms']:.2f} |"
         )
     return 0
 

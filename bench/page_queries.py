@@ -23,7 +23,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.sessions import otp_client  # noqa: E402
+from bench.sessions import bench_ticket, otp_client  # noqa: E402
 from tickets.models import Message, Ticket  # noqa: E402
 
 
@@ -43,13 +43,16 @@ def measure(client: Client, url: str, runs: int = 20) -> tuple[int, float, float
 def main() -> None:
     customer = otp_client("bench-0@example.com")
     engineer = otp_client("bench-engineer@example.com", staff=True)
-    ticket = Ticket.objects.filter(reporter__email="bench-0@example.com").order_by("-pk").first()
+    ticket = bench_ticket(messages=50)
     big = Ticket.objects.filter(company_id=ticket.company_id).count()
     pages = [
         ("dashboard", customer, "/dashboard/"),
+        ("contracts", customer, "/contracts/"),
         ("tickets list", customer, "/tickets/"),
         ("tickets search", customer, "/tickets/?q=firmware&status=open"),
         (f"ticket ({ticket.messages.count()} messages)", customer, f"/tickets/{ticket.number}/"),
+        ("new ticket", customer, "/tickets/new/"),
+        ("account settings", customer, "/accounts/settings/"),
         ("admin ticket list", engineer, "/admin/tickets/ticket/?open=yes"),
     ]
     print(f"{Ticket.objects.count()} tickets, {Message.objects.count()} messages; the user's company has {big}")

@@ -30,3 +30,16 @@ def otp_client(email: str, *, staff: bool = False) -> Client:
 def session_cookie(email: str, *, staff: bool = False) -> str:
     """The value of the session cookie of a verified session, for a load tool's Cookie header."""
     return otp_client(email, staff=staff).cookies["sessionid"].value
+
+
+def bench_ticket(email: str = "bench-0@example.com", messages: int = 50):
+    """The benchmark's ticket page: the user's newest ticket, given `messages` messages if it has fewer."""
+    from tickets.models import Message, Ticket
+
+    ticket = Ticket.objects.filter(reporter__email=email).order_by("-pk").first()
+    missing = messages - ticket.messages.count()
+    if missing > 0:
+        Message.objects.bulk_create(
+            [Message(ticket=ticket, author_name="Inżynier HEZO", by_engineer=True, body="Odpowiedź " * 40)] * missing
+        )
+    return ticket
