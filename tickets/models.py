@@ -98,6 +98,13 @@ class Ticket(models.Model):
             models.Index(
                 fields=["-last_activity_at"], condition=~models.Q(status="closed"), name="tickets_open_activity_idx"
             ),
+            # A customer's open tickets (the list's "open" filter): without it PostgreSQL intersects the
+            # company's tickets with every open ticket of every company.
+            models.Index(
+                fields=["company", "-last_activity_at"],
+                condition=~models.Q(status="closed"),
+                name="tickets_company_open_idx",
+            ),
             models.Index(
                 fields=["sla_next_due_at"],
                 condition=models.Q(sla_next_due_at__isnull=False),
