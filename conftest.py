@@ -53,6 +53,14 @@ def _fresh_cache(settings, request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_fragments():
+    """Remembered fragments (core/fragments.py) do not outlive a test that may change what they draw."""
+    from core.fragments import fragments_clear
+
+    fragments_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Tests create many users; production's slow hash would dominate the run (Django's own advice)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -248,6 +248,8 @@ MYHEZO_ATTACHMENT_MAX_BYTES = env.int("MYHEZO_ATTACHMENT_MAX_MB", default=20) * 
 MYHEZO_ATTACHMENT_MAX_FILES = env.int("MYHEZO_ATTACHMENT_MAX_FILES", default=10)
 MYHEZO_TICKET_MAX_CCS = env.int("MYHEZO_TICKET_MAX_CCS", default=20)
 MYHEZO_TICKETS_PER_PAGE = 25
+# Memory per process for remembered list rows and dialog messages (core/fragments.py).
+MYHEZO_FRAGMENT_CACHE_MB = env.int("MYHEZO_FRAGMENT_CACHE_MB", default=16)
 
 # Activation links work once and expire after this long (SPEC §3).
 MYHEZO_ACTIVATION_TIMEOUT = timedelta(hours=env.int("MYHEZO_ACTIVATION_HOURS", default=72))

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.urls import reverse
 
@@ -21,7 +21,11 @@ from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Status, T
 def tickets_with_line_notation(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     # The `(H)` / `(Hn)` notation needs how many lines share the serial: one subquery, not a query a row.
     same_serial = (
-        ContractLine.objects.with_serial_line_count().filter(pk=OuterRef("line_id")).values("serial_line_count")
+        ContractLine.objects.filter(serial=OuterRef("line__serial"))
+        .order_by()
+        .values("serial")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     return tickets.annotate(line_serial_count=Subquery(same_serial))
 

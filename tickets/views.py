@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import customer_required, verified_required
 from contracts.models import ContractLine, Priority
 from contracts.selectors import active_contracts_for_user
+from core.fragments import fragment
 from operations.selectors import replacements_for_ticket
 
 from . import services
@@ -58,7 +60,9 @@ def ticket_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"page": page, "rows": ticket_rows(page.object_list), "form": form, "query": query.urlencode()}
+    rows = ticket_rows(page.object_list)
+    rows_html = SafeString("".join(fragment("tickets/_ticket_row.html", ticket=row) for row in rows))
+    context = {"page": page, "rows": rows, "rows_html": rows_html, "form": form, "query": query.urlencode()}
     return render(request, "tickets/ticket_list.html", context)
 
 
@@ -104,6 +108,20 @@ def ticket_new(request):
     )
 
 
+def _message_html(ticket: Ticket, message) -> SafeString:
+    files = tuple((attachment.pk, attachment.name, attachment.size) for attachment in message.files)
+    return fragment(
+        "tickets/_message.html",
+        number=ticket.number,
+        pk=message.pk,
+        author_name=message.author_name,
+        by_engineer=message.by_engineer,
+        created_at=message.created_at,
+        body=message.body,
+        files=files,
+    )
+
+
 def _detail(request, ticket: Ticket, *, reply_form=None, cc_form=None, escalate_form=None, status=200):
     dialog = list(messages_for_user(request.user, ticket))
     is_customer = request.user.is_verified_customer
@@ -112,7 +130,7 @@ def _detail(request, ticket: Ticket, *, reply_form=None, cc_form=None, escalate_
         "tickets/ticket_detail.html",
         {
             "ticket": ticket,
-            "dialog": dialog,
+            "dialog_html": SafeString("".join(_message_html(ticket, message) for message in dialog)),
             "clocks": list(ticket.clocks.all()),
             "replacements": list(replacements_for_ticket(ticket)),
             "now": timezone.now(),
