@@ -161,15 +161,30 @@ def ticket_for_customer(user: User, number: str) -> Ticket:
     return ticket_for_user(user, number)
 
 
-def messages_for_user(user: User, ticket: Ticket) -> QuerySet[Message]:
-    """The dialog, newest first. Outside the back office only public messages exist."""
-    # `files` is a plain list: a template asking `attachments.all` twice per message builds two querysets each.
-    messages = ticket.messages.prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="files")
-    )
+@dataclass(frozen=True, slots=True)
+class DialogMessage:
+    """One message as a ticket page shows it: plain values (files as (id, name, size)), hashable."""
+
+    pk: int
+    author_name: str
+    by_engineer: bool
+    created_at: datetime
+    body: str
+    files: tuple[tuple[int, str, int], ...]
+
+
+def dialog_for_user(user: User, ticket: Ticket) -> list[DialogMessage]:
+    """The dialog, newest first, in two queries. Outside the back office only public messages exist."""
+    messages = ticket.messages.order_by("-created_at", "-pk")
     if not user.is_staff:
         messages = messages.filter(kind__in=PUBLIC_KINDS)
-    return messages.order_by("-created_at", "-pk")
+    rows = list(messages.values_list("pk", "author_name", "by_engineer", "created_at", "body"))
+    files: dict[int, list[tuple[int, str, int]]] = {}
+    if rows:
+        attachments = Attachment.objects.filter(message__in=[row[0] for row in rows]).order_by("pk")
+        for message_id, pk, name, size in attachments.values_list("message_id", "pk", "name", "size"):
+            files.setdefault(message_id, []).append((pk, name, size))
+    return [DialogMessage(*row, files=tuple(files.get(row[0], ()))) for row in rows]
 
 
 def attachment_for_user(user: User, number: str, attachment_id: int) -> Attachment:

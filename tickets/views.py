@@ -21,7 +21,7 @@ from .forms import CcAddForm, EscalateForm, ReplyForm, TicketCreateForm, TicketF
 from .models import Attachment, Status, Ticket
 from .selectors import (
     attachment_for_user,
-    messages_for_user,
+    dialog_for_user,
     partner_reads_for_user,
     ticket_contract_numbers,
     ticket_for_customer,
@@ -108,29 +108,17 @@ def ticket_new(request):
     )
 
 
-def _message_html(ticket: Ticket, message) -> SafeString:
-    files = tuple((attachment.pk, attachment.name, attachment.size) for attachment in message.files)
-    return fragment(
-        "tickets/_message.html",
-        number=ticket.number,
-        pk=message.pk,
-        author_name=message.author_name,
-        by_engineer=message.by_engineer,
-        created_at=message.created_at,
-        body=message.body,
-        files=files,
-    )
-
-
 def _detail(request, ticket: Ticket, *, reply_form=None, cc_form=None, escalate_form=None, status=200):
-    dialog = list(messages_for_user(request.user, ticket))
+    dialog = dialog_for_user(request.user, ticket)
     is_customer = request.user.is_verified_customer
     return render(
         request,
         "tickets/ticket_detail.html",
         {
             "ticket": ticket,
-            "dialog_html": SafeString("".join(_message_html(ticket, message) for message in dialog)),
+            "dialog_html": SafeString(
+                "".join(fragment("tickets/_message.html", number=ticket.number, message=message) for message in dialog)
+            ),
             "clocks": list(ticket.clocks.all()),
             "replacements": list(replacements_for_ticket(ticket)),
             "now": timezone.now(),
