@@ -1,6 +1,8 @@
 """Reads of contract data, with the access rule inside: a customer user sees their company's contracts,
 nobody else sees any (SPEC §3)."""
 
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -8,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 
 from .models import Contract, ContractLine
+from .notation import serial_display
 
 
 def contracts_for_user(user: User) -> QuerySet[Contract]:
@@ -25,6 +28,38 @@ def contracts_for_user(user: User) -> QuerySet[Contract]:
 def active_contracts_for_user(user: User) -> QuerySet[Contract]:
     today = timezone.localdate()
     return contracts_for_user(user).filter(starts_on__lte=today, ends_on__gte=today)
+
+
+@dataclass(frozen=True, slots=True)
+class LineSummary:
+    notation: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSummary:
+    """An active contract as the dashboard shows it: plain values, hashable (core/fragments.py)."""
+
+    number: str
+    plan_name: str
+    lines: tuple[LineSummary, ...]
+
+
+def active_contract_summaries(user: User) -> list[ContractSummary]:
+    """The user's active contracts with their lines, in two queries of plain values."""
+    contracts = list(
+        active_contracts_for_user(user).order_by("-ends_on", "number").values_list("pk", "number", "plan__name")
+    )
+    lines: dict[int, list[LineSummary]] = {pk: [] for pk, _, _ in contracts}
+    rows = (
+        ContractLine.objects.with_serial_line_count()
+        .filter(contract_id__in=lines)
+        .order_by("pk")
+        .values_list("contract_id", "serial", "service_index", "serial_line_count", "model")
+    )
+    for contract_id, serial, index, count, model in rows:
+        lines[contract_id].append(LineSummary(serial_display(serial, index, count), model))
+    return [ContractSummary(number, plan, tuple(lines[pk])) for pk, number, plan in contracts]
 
 
 def contract_for_user(user: User, number: str) -> Contract:

@@ -11,9 +11,10 @@ from django_otp import user_has_device
 
 from accounts.access import otp_required
 from accounts.services import user_language_set
-from contracts.selectors import active_contracts_for_user
+from contracts.selectors import active_contract_summaries
 
 from .forms import ContactForm
+from .fragments import fragment
 from .services import contact_message_submit
 
 
@@ -26,7 +27,8 @@ def home(request):
 
 @otp_required
 def dashboard(request):
-    return render(request, "core/dashboard.html", {"active_contracts": active_contracts_for_user(request.user)})
+    cards = [fragment("core/_contract_card.html", contract=c) for c in active_contract_summaries(request.user)]
+    return render(request, "core/dashboard.html", {"contract_cards": cards})
 
 
 def contact(request):
