@@ -69,8 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Marks request.user.is_verified(): whether this session passed the second factor.
-    "django_otp.middleware.OTPMiddleware",
+    # Marks request.user.is_verified(): whether this session passed the second factor (django-otp, leaner).
+    "accounts.middleware.OTPMiddleware",
     # After authentication: a logged-in user's preferred language wins (SPEC §10).
     "core.middleware.PortalLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
