@@ -83,7 +83,7 @@ def activate(request, token: str):
         return render(request, "accounts/activation_invalid.html", status=400)
     if request.method == "POST":
         user = user_activate(user=user)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(request, _("Your account is active. Now set up the second login factor."))
         return redirect("accounts:after_activation")
     return render(request, "accounts/activate.html", {"activation_user": user})

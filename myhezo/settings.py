@@ -110,6 +110,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users ------------------------------------------------------------------------------------------
+# Django's ModelBackend with a leaner per-request user lookup (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.UserBackend"]
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "two_factor:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
