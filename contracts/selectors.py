@@ -13,12 +13,16 @@ from .models import Contract, ContractLine
 from .notation import serial_display
 
 
-def contracts_for_user(user: User) -> QuerySet[Contract]:
+def _visible_contracts(user: User) -> QuerySet[Contract]:
     if not user.is_authenticated or not user.is_verified_customer:
         return Contract.objects.none()
+    return Contract.objects.filter(customer_id=user.company_id)
+
+
+def contracts_for_user(user: User) -> QuerySet[Contract]:
     lines = ContractLine.objects.with_serial_line_count().order_by("pk")
     return (
-        Contract.objects.filter(customer_id=user.company_id)
+        _visible_contracts(user)
         .select_related("customer", "reseller", "plan")
         .prefetch_related(Prefetch("lines", queryset=lines))
         .order_by("-ends_on", "number")
@@ -47,8 +51,12 @@ class ContractSummary:
 
 def active_contract_summaries(user: User) -> list[ContractSummary]:
     """The user's active contracts with their lines, in two queries of plain values."""
+    today = timezone.localdate()
     contracts = list(
-        active_contracts_for_user(user).order_by("-ends_on", "number").values_list("pk", "number", "plan__name")
+        _visible_contracts(user)
+        .filter(starts_on__lte=today, ends_on__gte=today)
+        .order_by("-ends_on", "number")
+        .values_list("pk", "number", "plan__name")
     )
     lines: dict[int, list[LineSummary]] = {pk: [] for pk, _, _ in contracts}
     rows = (
