@@ -1,0 +1,32 @@
+from django import template
+from django.middleware.csrf import get_token
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from core.fragments import fragment
+
+register = template.Library()
+
+# Where the header's two forms take their CSRF field. Nothing a user types can produce it: names, addresses and
+# paths in the header are escaped, so a "<" never reaches the HTML as such.
+CSRF_HOLE = SafeString("<!--csrf-->")
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context) -> SafeString:
+    """The page header (includes/site_header.html), remembered per language, kind of user, name, address and
+    path (core/fragments.py); only the CSRF field, which changes on every request, is filled in afterwards."""
+    request, user = context["request"], context["user"]
+    authenticated = user.is_authenticated
+    html = fragment(
+        "includes/site_header.html",
+        authenticated=authenticated,
+        customer=authenticated and user.is_verified_customer,
+        partner=authenticated and user.is_verified_partner,
+        short_name=user.get_short_name() if authenticated else "",
+        email=user.email if authenticated else "",
+        next_path=request.get_full_path(),
+        csrf_input=CSRF_HOLE,
+    )
+    field = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+    return SafeString(html.replace(CSRF_HOLE, field))
