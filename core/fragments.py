@@ -52,7 +52,13 @@ _cache = _ByteBoundedLRU(settings.MYHEZO_FRAGMENT_CACHE_MB * 1024 * 1024)
 
 def fragment(template_name: str, **context: Hashable) -> SafeString:
     """`template_name` rendered with `context` (hashable values only) in the active language."""
-    key = (template_name, get_language(), tuple(sorted(context.items())))
+    return fragment_keyed(template_name, key=tuple(sorted(context.items())), context=context)
+
+
+def fragment_keyed(template_name: str, *, key: Hashable, context: dict) -> SafeString:
+    """`template_name` rendered with `context`, remembered under `key`: the caller vouches that `key` holds
+    everything the output depends on besides the language (for a context of objects, such as a form)."""
+    key = (template_name, get_language(), key)
     html = _cache.get(key)
     if html is None:
         html = render_to_string(template_name, context)

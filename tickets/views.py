@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import customer_required, verified_required
 from contracts.models import ContractLine, Priority
 from contracts.selectors import active_contracts_for_user
-from core.fragments import fragment
+from core.fragments import fragment, fragment_keyed
 from operations.selectors import replacements_for_ticket
 
 from . import services
@@ -60,9 +60,20 @@ def ticket_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
+    # The filters' HTML depends on the contract options, the values typed and whether they were valid.
+    typed = tuple(request.GET.get(name, "") for name in form.fields)
+    filters_html = fragment_keyed(
+        "tickets/_filters.html", key=(tuple(contracts), form.is_bound, form.is_valid(), typed), context={"form": form}
+    )
     rows = ticket_rows(page.object_list)
     rows_html = SafeString("".join(fragment("tickets/_ticket_row.html", ticket=row) for row in rows))
-    context = {"page": page, "rows": rows, "rows_html": rows_html, "form": form, "query": query.urlencode()}
+    context = {
+        "page": page,
+        "rows": rows,
+        "rows_html": rows_html,
+        "filters_html": filters_html,
+        "query": query.urlencode(),
+    }
     return render(request, "tickets/ticket_list.html", context)
 
 
