@@ -3,7 +3,7 @@ nobody else sees any (SPEC §3)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -50,24 +50,31 @@ class ContractSummary:
 
 
 def active_contract_summaries(user: User) -> list[ContractSummary]:
-    """The user's active contracts with their lines, in two queries of plain values."""
+    """The user's active contracts with their lines, in one query of plain values (a contract with no line
+    still comes, once, with empty line columns)."""
     today = timezone.localdate()
-    contracts = list(
+    lines_with_serial = (
+        ContractLine.objects.filter(serial=OuterRef("lines__serial"))
+        .order_by()
+        .values("serial")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
         _visible_contracts(user)
         .filter(starts_on__lte=today, ends_on__gte=today)
-        .order_by("-ends_on", "number")
-        .values_list("pk", "number", "plan__name")
+        .annotate(serial_line_count=Subquery(lines_with_serial))
+        .order_by("-ends_on", "number", "lines__pk")
+        .values_list(
+            "number", "plan__name", "lines__serial", "lines__service_index", "lines__model", "serial_line_count"
+        )
     )
-    lines: dict[int, list[LineSummary]] = {pk: [] for pk, _, _ in contracts}
-    rows = (
-        ContractLine.objects.with_serial_line_count()
-        .filter(contract_id__in=lines)
-        .order_by("pk")
-        .values_list("contract_id", "serial", "service_index", "serial_line_count", "model")
-    )
-    for contract_id, serial, index, count, model in rows:
-        lines[contract_id].append(LineSummary(serial_display(serial, index, count), model))
-    return [ContractSummary(number, plan, tuple(lines[pk])) for pk, number, plan in contracts]
+    contracts: dict[str, tuple[str, list[LineSummary]]] = {}
+    for number, plan, serial, index, model, count in rows:
+        _, lines = contracts.setdefault(number, (plan, []))
+        if serial is not None:
+            lines.append(LineSummary(serial_display(serial, index, count), model))
+    return [ContractSummary(number, plan, tuple(lines)) for number, (plan, lines) in contracts.items()]
 
 
 def contract_for_user(user: User, number: str) -> Contract:

@@ -23,7 +23,7 @@ MAX_QUERIES = 10
 
 # page → (queries, what they are). The session is read from the cache, so it is not among them.
 CUSTOMER_PAGES = {
-    "/dashboard/": (4, "user, device, active contracts, their lines"),
+    "/dashboard/": (3, "user, device, active contracts with their lines"),
     "/contracts/": (6, "user, device, contracts, lines, plan allowances, allowance uses"),
     "/tickets/": (6, "user, device, contract filter options, count, rows, serial line counts"),
     "/tickets/?q=vpn&status=open": (6, "the same, searched and filtered"),
