@@ -45,7 +45,8 @@ def test_the_dashboard_summary_lists_active_contracts_only_with_each_line_in_the
     today = timezone.localdate()
     make_contract(customer=company, number="A100001", serials=("FG100FTK20001234", "FG60FTK20005678"))
     make_contract(customer=company, number="B200002", serials=("FG100FTK20001234",), ends_on=today + timedelta(days=9))
-    make_contract(customer=company, number="C300003", starts_on=today - timedelta(days=400), ends_on=today - timedelta(1))
+    expired = {"starts_on": today - timedelta(days=400), "ends_on": today - timedelta(days=1)}
+    make_contract(customer=company, number="C300003", **expired)
     make_contract(customer=other_company, number="D400004")
     empty = make_contract(customer=company, number="E500005", serials=("X1",))
     empty.lines.all().delete()
