@@ -1,9 +1,10 @@
 from django import template
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from core.fragments import fragment
+from core.fragments import fragment, fragment_keyed
 
 register = template.Library()
 
@@ -30,3 +31,14 @@ def site_header(context) -> SafeString:
     )
     field = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
     return SafeString(html.replace(CSRF_HOLE, field))
+
+
+@register.simple_tag
+def form_fields(form) -> SafeString:
+    """includes/form_fields.html for `form`. An empty form of a class whose fields never change
+    (`fields_are_static = True`: no choices from the database, no initial values) is drawn once per language."""
+    context = {"form": form}
+    if not form.is_bound and not form.initial and getattr(form, "fields_are_static", False):
+        key = (type(form).__module__, type(form).__qualname__, form.prefix)
+        return fragment_keyed("includes/form_fields.html", key=key, context=context)
+    return SafeString(render_to_string("includes/form_fields.html", context))
