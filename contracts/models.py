@@ -166,17 +166,23 @@ class SerialRegistry(models.Model):
         return self.serial
 
 
+def serial_line_count(serial: models.Expression) -> models.Subquery:
+    """How many contract lines share the serial `serial` refers to (an `OuterRef`), as a subquery: the `(H)` /
+    `(Hn)` notation without a query per line."""
+    same_serial = (
+        ContractLine.objects.filter(serial=serial)
+        .order_by()
+        .values("serial")
+        .annotate(n=models.Count("pk"))
+        .values("n")
+    )
+    return models.Subquery(same_serial)
+
+
 class ContractLineQuerySet(models.QuerySet):
     def with_serial_line_count(self):
         """Annotate how many lines share each line's serial, for `(H)` vs `(Hn)` without a query per line."""
-        same_serial = (
-            ContractLine.objects.filter(serial=models.OuterRef("serial"))
-            .order_by()
-            .values("serial")
-            .annotate(n=models.Count("pk"))
-            .values("n")
-        )
-        return self.annotate(serial_line_count=models.Subquery(same_serial))
+        return self.annotate(serial_line_count=serial_line_count(models.OuterRef("serial")))
 
     def serial_line_counts(self, serials) -> dict[str, int]:
         """How many lines each of these canonical serials has (one query), for `(H)` vs `(Hn)`."""

@@ -3,13 +3,13 @@ nobody else sees any (SPEC §3)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 
-from .models import Contract, ContractLine
+from .models import Contract, ContractLine, serial_line_count
 from .notation import serial_display
 
 
@@ -53,17 +53,10 @@ def active_contract_summaries(user: User) -> list[ContractSummary]:
     """The user's active contracts with their lines, in one query of plain values (a contract with no line
     still comes, once, with empty line columns)."""
     today = timezone.localdate()
-    lines_with_serial = (
-        ContractLine.objects.filter(serial=OuterRef("lines__serial"))
-        .order_by()
-        .values("serial")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     rows = (
         _visible_contracts(user)
         .filter(starts_on__lte=today, ends_on__gte=today)
-        .annotate(serial_line_count=Subquery(lines_with_serial))
+        .annotate(serial_line_count=serial_line_count(OuterRef("lines__serial")))
         .order_by("-ends_on", "number", "lines__pk")
         .values_list(
             "number", "plan__name", "lines__serial", "lines__service_index", "lines__model", "serial_line_count"

@@ -7,12 +7,12 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 
 from accounts.models import User
-from contracts.models import Contract, ContractLine, Priority
+from contracts.models import Contract, ContractLine, Priority, serial_line_count
 from contracts.notation import serial_display, serial_parse
 
 from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Status, Ticket
@@ -20,14 +20,7 @@ from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Status, T
 
 def tickets_with_line_notation(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     # The `(H)` / `(Hn)` notation needs how many lines share the serial: one subquery, not a query a row.
-    same_serial = (
-        ContractLine.objects.filter(serial=OuterRef("line__serial"))
-        .order_by()
-        .values("serial")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return tickets.annotate(line_serial_count=Subquery(same_serial))
+    return tickets.annotate(line_serial_count=serial_line_count(OuterRef("line__serial")))
 
 
 def tickets_for_user(user: User) -> QuerySet[Ticket]:
