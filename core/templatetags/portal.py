@@ -17,8 +17,9 @@ CSRF_HOLE = SafeString("<!--csrf-->")
 def site_header(context) -> SafeString:
     """The page header (includes/site_header.html), remembered per language, kind of user, name, address and
     path (core/fragments.py); only the CSRF field, which changes on every request, is filled in afterwards."""
-    request, user = context["request"], context["user"]
-    authenticated = user.is_authenticated
+    # A page drawn without a request (none of ours, but Django's own error views do that) gets no forms' state.
+    request, user = context.get("request"), context.get("user")
+    authenticated = user is not None and user.is_authenticated
     html = fragment(
         "includes/site_header.html",
         authenticated=authenticated,
@@ -26,10 +27,12 @@ def site_header(context) -> SafeString:
         partner=authenticated and user.is_verified_partner,
         short_name=user.get_short_name() if authenticated else "",
         email=user.email if authenticated else "",
-        next_path=request.get_full_path(),
+        next_path=request.get_full_path() if request is not None else "/",
         csrf_input=CSRF_HOLE,
     )
-    field = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+    field = ""
+    if request is not None:
+        field = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
     return SafeString(html.replace(CSRF_HOLE, field))
 
 
