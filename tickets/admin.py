@@ -25,7 +25,7 @@ from operations.desk import desk_actions, desk_context
 
 from . import services
 from .forms import AssignForm, EngineerReplyForm, PhoneContactForm, PhoneIntakeForm, PriorityForm, StatusForm
-from .models import Attachment, EventAction, Status, Ticket
+from .models import Attachment, EventAction, Status, Ticket, choice_label
 from .selectors import tickets_with_line_notation
 from .views import attachment_response
 
@@ -78,10 +78,10 @@ class OpenFilter(admin.SimpleListFilter):
 
 def _event_value(event, value: str) -> str:
     # Status and priority are stored as codes and shown in the reader's language.
-    if event.action == EventAction.STATUS and value in Status.values:
-        return Status(value).label
-    if event.action == EventAction.PRIORITY and value in Priority.values:
-        return Priority(value).label
+    if event.action == EventAction.STATUS:
+        return choice_label(Status, value)
+    if event.action == EventAction.PRIORITY:
+        return choice_label(Priority, value)
     return value
 
 
@@ -171,11 +171,11 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("priority"), ordering="priority")
     def priority_label(self, obj):
-        return Priority(obj.priority).label
+        return obj.get_priority_display()
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj):
-        return Status(obj.status).label
+        return obj.get_status_display()
 
     @admin.display(description=_("next SLA due"), ordering="sla_next_due_at")
     def next_due(self, obj):

@@ -10,6 +10,11 @@ from contracts.models import Company, Contract, ContractLine, Priority
 from contracts.notation import serial_display
 
 
+def choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """The label of a stored code in the active language, or the code itself if it is unknown."""
+    return str(choices(value).label) if value in choices.values else value
+
+
 class Status(models.TextChoices):
     NEW = "new", _("new")
     IN_PROGRESS = "in_progress", _("in progress")
@@ -122,10 +127,10 @@ class Ticket(models.Model):
     # Django's generated get_FOO_display rebuilds a dict of the choices on every call; pages and e-mails call
     # these a lot. Same result: the label in the active language, or the stored code if it is unknown.
     def get_status_display(self) -> str:
-        return str(Status(self.status).label) if self.status in Status.values else self.status
+        return choice_label(Status, self.status)
 
     def get_priority_display(self) -> str:
-        return str(Priority(self.priority).label) if self.priority in Priority.values else self.priority
+        return choice_label(Priority, self.priority)
 
     @property
     def device(self) -> str:

@@ -15,7 +15,7 @@ from accounts.models import User
 from contracts.models import Contract, ContractLine, Priority, serial_line_count
 from contracts.notation import serial_display, serial_parse
 
-from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Status, Ticket
+from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Status, Ticket, choice_label
 
 
 def tickets_with_line_notation(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -60,11 +60,11 @@ class TicketRow:
 
     @property
     def priority_label(self) -> str:
-        return Priority(self.priority).label
+        return choice_label(Priority, self.priority)
 
     @property
     def status_label(self) -> str:
-        return Status(self.status).label
+        return choice_label(Status, self.status)
 
 
 def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
