@@ -11,12 +11,19 @@ hundredth of it is rendered every time.
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from django.conf import settings
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
+
+# Where a remembered fragment's forms take their CSRF field, which changes on every request: the template writes
+# `{{ csrf_input }}` and `csrf_filled()` puts the field in. Nothing a user types can produce this text: names,
+# messages and paths are escaped, so a "<" never reaches the HTML as such.
+CSRF_HOLE = SafeString("<!--csrf-->")
 
 
 class _ByteBoundedLRU:
@@ -55,15 +62,24 @@ def fragment(template_name: str, **context: Hashable) -> SafeString:
     return fragment_keyed(template_name, key=tuple(sorted(context.items())), context=context)
 
 
-def fragment_keyed(template_name: str, *, key: Hashable, context: dict) -> SafeString:
+def fragment_keyed(template_name: str, *, key: Hashable, context: dict | Callable[[], dict]) -> SafeString:
     """`template_name` rendered with `context`, remembered under `key`: the caller vouches that `key` holds
-    everything the output depends on besides the language (for a context of objects, such as a form)."""
+    everything the output depends on besides the language (for a context of objects, such as a form). A
+    callable `context` is called only when the fragment has to be drawn: its queries are not run otherwise."""
     key = (template_name, get_language(), key)
     html = _cache.get(key)
     if html is None:
-        html = render_to_string(template_name, context)
+        html = render_to_string(template_name, context() if callable(context) else context)
         _cache.put(key, html)
     return SafeString(html)
+
+
+def csrf_filled(html: str, request) -> SafeString:
+    """`html` with each `CSRF_HOLE` replaced by this request's CSRF field (none without a request)."""
+    field = ""
+    if request is not None:
+        field = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+    return SafeString(html.replace(CSRF_HOLE, field))
 
 
 def fragments_clear() -> None:

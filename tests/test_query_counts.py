@@ -28,7 +28,10 @@ CUSTOMER_PAGES = {
     "/tickets/": (6, "user, device, contract filter options, count, rows, serial line counts"),
     "/tickets/?q=vpn&status=open": (6, "the same, searched and filtered"),
     "/tickets/?contract=A100001&priority=critical": (6, "the same, filtered"),
-    "/tickets/{number}/": (9, "user, device, ticket, messages, attachments, clocks, replacements, CCs, reads"),
+    "/tickets/{number}/": (
+        9,
+        "user, device, page fingerprint, ticket, messages with files, clocks, replacements, CCs, reads",
+    ),
     "/tickets/new/": (3, "user, device, contract lines with serial counts"),
     "/tickets/new/?contract=A100001": (4, "the same, and whether the chosen contract is the user's"),
     "/accounts/settings/": (2, "user, device"),
@@ -39,7 +42,7 @@ PARTNER_PAGES = {
     "/tickets/": (6, "user, device, contract filter options, count, rows, serial line counts"),
     "/tickets/{number}/": (
         8,
-        "user, device, ticket, the read log written, messages, attachments, clocks, replacements",
+        "user, device, page fingerprint, the read log written, ticket, messages with files, clocks, replacements",
     ),
 }
 ENGINEER_PAGES = {
@@ -94,3 +97,20 @@ def test_every_page_runs_a_fixed_number_of_queries_whatever_the_data(cast, contr
         assert count == small[url][0], f"{url}: {small[url][0]} queries with little data, {count} with more"
         assert count == expected, f"{url}: {count} queries, expected {expected} ({what}):\n" + "\n".join(sql)
         assert count <= MAX_QUERIES
+
+
+@pytest.mark.parametrize(("who", "expected"), [("customer", 3), ("partner", 4)])
+def test_an_unchanged_ticket_page_is_served_as_drawn_with_one_query_of_its_own(
+    cast, contract, login_with_otp, who, expected
+):
+    """The ticket page's fingerprint query (tickets.selectors.ticket_page_version) finds the page drawn for
+    the same values: user, device, fingerprint (and for a partner the read log written)."""
+    ticket = make_ticket(
+        author=cast["customer"], contract=contract, priority="critical", partner_access=True, attachments=[upload()]
+    )
+    client = login_with_otp(cast[who])
+    url = f"/tickets/{ticket.number}/"
+    first, _ = _queries(client, url)
+    again, sql = _queries(client, url)
+    assert first == (CUSTOMER_PAGES if who == "customer" else PARTNER_PAGES)["/tickets/{number}/"][0]
+    assert again == expected, "\n".join(sql)

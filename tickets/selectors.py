@@ -7,7 +7,8 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import BinaryField, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 from django.urls import reverse
 
@@ -147,6 +148,42 @@ def ticket_for_user(user: User, number: str) -> Ticket:
     return ticket
 
 
+@dataclass(frozen=True, slots=True)
+class TicketPageVersion:
+    """A ticket the user may read, with a fingerprint of everything its page shows them (None where the
+    database cannot compute one: the page is then drawn every time)."""
+
+    pk: int
+    number: str
+    fingerprint: bytes | None
+
+
+def ticket_page_version(user: User, number: str, *, now: datetime) -> TicketPageVersion:
+    """The ticket if the user may read it (else 404), in one query, with the fingerprint of its page as it
+    reads at `now` (a clock or a return date passing `now` changes it): equal fingerprints, equal pages."""
+    tickets = tickets_for_user(user).filter(number=number.strip().upper())
+    if connection.vendor == "postgresql":
+        # Everything the page shows, as one JSON document hashed by PostgreSQL (tickets/migrations/0008):
+        # the ticket, its contract, plan, reseller and device, the public messages and their files, the SLA
+        # clocks and replacements (each with whether it is overdue at `now`), the CC addresses and, for a
+        # customer, the partners' reads with the readers' names and companies.
+        fingerprint = Func(
+            F("pk"),
+            Value([kind.value for kind in PUBLIC_KINDS]),
+            Value(now),
+            Value(user.is_verified_customer),
+            function="myhezo_ticket_page_fingerprint",
+            output_field=BinaryField(),
+        )
+        rows = tickets.annotate(page_fingerprint=fingerprint).values_list("pk", "number", "page_fingerprint")[:1]
+    else:
+        rows = tickets.values_list("pk", "number")[:1]
+    row = next(iter(rows), None)
+    if row is None:
+        raise Http404
+    return TicketPageVersion(row[0], row[1], bytes(row[2]) if len(row) > 2 else None)
+
+
 def ticket_for_customer(user: User, number: str) -> Ticket:
     """The ticket if the user may change it (a customer of its company; partners only read), else 404."""
     if not user.is_authenticated or not user.is_verified_customer:
@@ -167,17 +204,27 @@ class DialogMessage:
 
 
 def dialog_for_user(user: User, ticket: Ticket) -> list[DialogMessage]:
-    """The dialog, newest first, in two queries. Outside the back office only public messages exist."""
-    messages = ticket.messages.order_by("-created_at", "-pk")
+    """The dialog, newest first, in one query (a row per message and file). Outside the back office only
+    public messages exist."""
+    messages = ticket.messages.order_by("-created_at", "-pk", "attachments__pk")
     if not user.is_staff:
         messages = messages.filter(kind__in=PUBLIC_KINDS)
-    rows = list(messages.values_list("pk", "author_name", "by_engineer", "created_at", "body"))
-    files: dict[int, list[tuple[int, str, int]]] = {}
-    if rows:
-        attachments = Attachment.objects.filter(message__in=[row[0] for row in rows]).order_by("pk")
-        for message_id, pk, name, size in attachments.values_list("message_id", "pk", "name", "size"):
-            files.setdefault(message_id, []).append((pk, name, size))
-    return [DialogMessage(*row, files=tuple(files.get(row[0], ()))) for row in rows]
+    rows = messages.values_list(
+        "pk",
+        "author_name",
+        "by_engineer",
+        "created_at",
+        "body",
+        "attachments__pk",
+        "attachments__name",
+        "attachments__size",
+    )
+    dialog: dict[int, tuple[tuple, list[tuple[int, str, int]]]] = {}
+    for *message, file_pk, name, size in rows:
+        files = dialog.setdefault(message[0], (message, []))[1]
+        if file_pk is not None:
+            files.append((file_pk, name, size))
+    return [DialogMessage(*message, files=tuple(files)) for message, files in dialog.values()]
 
 
 def attachment_for_user(user: User, number: str, attachment_id: int) -> Attachment:

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import customer_required, verified_required
 from contracts.models import ContractLine, Priority
 from contracts.selectors import active_contracts_for_user
-from core.fragments import fragment, fragment_keyed
+from core.fragments import CSRF_HOLE, csrf_filled, fragment, fragment_keyed
 from operations.selectors import replacements_for_ticket
 
 from . import services
@@ -26,6 +27,7 @@ from .selectors import (
     ticket_contract_numbers,
     ticket_for_customer,
     ticket_for_user,
+    ticket_page_version,
     ticket_rows,
     tickets_for_user,
     tickets_search,
@@ -119,40 +121,60 @@ def ticket_new(request):
     )
 
 
-def _detail(request, ticket: Ticket, *, reply_form=None, cc_form=None, escalate_form=None, status=200):
-    dialog = dialog_for_user(request.user, ticket)
+def _ticket_context(request, ticket: Ticket, *, now, reply_form=None, cc_form=None, escalate_form=None) -> dict:
+    """What tickets/_ticket.html draws: the same for everybody who sees the same fingerprint (forms aside)."""
     is_customer = request.user.is_verified_customer
-    return render(
-        request,
-        "tickets/ticket_detail.html",
-        {
-            "ticket": ticket,
-            "dialog_html": SafeString(
-                "".join(fragment("tickets/_message.html", number=ticket.number, message=message) for message in dialog)
-            ),
-            "clocks": list(ticket.clocks.all()),
-            "replacements": list(replacements_for_ticket(ticket)),
-            "now": timezone.now(),
-            "ccs": list(ticket.ccs.all()) if is_customer else [],
-            "partner_reads": partner_reads_for_user(request.user, ticket),
-            "can_write": is_customer,
-            "reply_form": reply_form or ReplyForm(),
-            "cc_form": cc_form or CcAddForm(),
-            "escalate_form": escalate_form or EscalateForm(),
-            "priority_explained": dict(Priority.choices),
-            "escalation_phone": settings.MYHEZO_ESCALATION_PHONE,
-        },
-        status=status,
-    )
+    dialog = dialog_for_user(request.user, ticket)
+    return {
+        "ticket": ticket,
+        "dialog_html": SafeString(
+            "".join(fragment("tickets/_message.html", number=ticket.number, message=message) for message in dialog)
+        ),
+        "clocks": list(ticket.clocks.all()),
+        "replacements": list(replacements_for_ticket(ticket)),
+        "now": now,
+        "ccs": list(ticket.ccs.all()) if is_customer else [],
+        "partner_reads": partner_reads_for_user(request.user, ticket),
+        "can_write": is_customer,
+        "reply_form": reply_form or ReplyForm(),
+        "cc_form": cc_form or CcAddForm(),
+        "escalate_form": escalate_form or EscalateForm(),
+        "priority_explained": dict(Priority.choices),
+        "escalation_phone": settings.MYHEZO_ESCALATION_PHONE,
+        "csrf_input": CSRF_HOLE,
+    }
+
+
+def _detail_page(request, number: str, ticket_html: str, *, status: int = 200):
+    context = {"number": number, "ticket_html": csrf_filled(ticket_html, request)}
+    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+def _detail(request, ticket: Ticket, *, status: int, **forms):
+    """The ticket page with a form the user has to correct: drawn afresh."""
+    html = render_to_string("tickets/_ticket.html", _ticket_context(request, ticket, now=timezone.now(), **forms))
+    return _detail_page(request, ticket.number, html, status=status)
 
 
 @never_cache
 @verified_required
 @require_GET
 def ticket_detail(request, number):
-    ticket = ticket_for_user(request.user, number)
-    services.partner_read_record(ticket_id=ticket.pk, user=request.user)
-    return _detail(request, ticket)
+    now = timezone.now()
+    version = ticket_page_version(request.user, number, now=now)
+    services.partner_read_record(ticket_id=version.pk, user=request.user)
+
+    def context() -> dict:
+        return _ticket_context(request, ticket_for_user(request.user, version.number), now=now)
+
+    if version.fingerprint is None:
+        html = render_to_string("tickets/_ticket.html", context())
+    else:
+        # An unchanged ticket is drawn once per language and kind of reader (customer or partner): the
+        # fingerprint covers every value the page shows, so a repeated view costs one query.
+        key = (version.pk, version.fingerprint, request.user.is_verified_customer)
+        html = fragment_keyed("tickets/_ticket.html", key=key, context=context)
+    return _detail_page(request, version.number, html)
 
 
 @never_cache

@@ -1,16 +1,10 @@
 from django import template
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from core.fragments import fragment, fragment_keyed
+from core.fragments import CSRF_HOLE, csrf_filled, fragment, fragment_keyed
 
 register = template.Library()
-
-# Where the header's two forms take their CSRF field. Nothing a user types can produce it: names, addresses and
-# paths in the header are escaped, so a "<" never reaches the HTML as such.
-CSRF_HOLE = SafeString("<!--csrf-->")
 
 
 @register.simple_tag(takes_context=True)
@@ -30,10 +24,7 @@ def site_header(context) -> SafeString:
         next_path=request.get_full_path() if request is not None else "/",
         csrf_input=CSRF_HOLE,
     )
-    field = ""
-    if request is not None:
-        field = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
-    return SafeString(html.replace(CSRF_HOLE, field))
+    return csrf_filled(html, request)
 
 
 @register.simple_tag

@@ -174,6 +174,8 @@ def test_list_and_detail_query_counts_do_not_grow_with_tickets_or_messages(custo
         reader = verify(UserFactory(email=f"partner{i}@arkanet.example"), cast["partner"].company, "partner")
         services.partner_read_record(ticket_id=ticket.pk, user=reader)
     assert _count_queries(customer_client, "/tickets/") == list_small == 6
-    # 9: user, device, ticket, messages, attachments, clocks, replacements, CCs, the reseller's reads (the
-    # session comes from the cache)
+    # 9: user, device, page fingerprint, ticket, messages with files, clocks, replacements, CCs, the
+    # reseller's reads (the session comes from the cache); drawn anew, as the ticket changed
     assert _count_queries(customer_client, f"/tickets/{ticket.number}/") == detail_small == 9
+    # unchanged since: user, device, page fingerprint
+    assert _count_queries(customer_client, f"/tickets/{ticket.number}/") == 3
