@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import BinaryField, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
 from django.http import Http404
@@ -68,22 +68,25 @@ class TicketRow:
         return choice_label(Status, self.status)
 
 
+# A list's order (newest activity first) and what a list row shows of a ticket.
+TICKET_LIST_ORDER = ("-last_activity_at", "-pk")
+_ROW_FIELDS = (
+    "number",
+    "title",
+    "priority",
+    "status",
+    "escalated_at",
+    "last_activity_at",
+    "contract__number",
+    "contract__plan__name",
+    "line__serial",
+    "line__service_index",
+)
+
+
 def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
     """Rows for a page of `tickets` (already sliced): two queries, whatever the page size."""
-    values = list(
-        tickets.values(
-            "number",
-            "title",
-            "priority",
-            "status",
-            "escalated_at",
-            "last_activity_at",
-            "contract__number",
-            "contract__plan__name",
-            "line__serial",
-            "line__service_index",
-        )
-    )
+    values = list(tickets.values(*_ROW_FIELDS))
     lines_per_serial = ContractLine.objects.serial_line_counts({row["line__serial"] for row in values})
     return [
         TicketRow(
@@ -103,17 +106,50 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
     ]
 
 
-def ticket_contract_numbers(user: User) -> list[str]:
+def ticket_contract_numbers(user: User) -> QuerySet[Contract]:
     """The contract numbers the user's ticket list can be filtered by (from the contracts, not the tickets)."""
     if not user.is_authenticated:
-        return []
+        return Contract.objects.none()
     if user.is_verified_customer:
         contracts = Contract.objects.filter(customer_id=user.company_id)
     elif user.is_verified_partner:
         contracts = Contract.objects.filter(reseller_id=user.company_id, tickets__partner_access=True).distinct()
     else:
-        return []
-    return list(contracts.order_by("number").values_list("number", flat=True))
+        return Contract.objects.none()
+    return contracts.order_by("number").values_list("number", flat=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketListVersion:
+    """How many tickets a list holds, and a fingerprint of one page of it: its rows (every value a row
+    shows) and the contract options of its filter."""
+
+    count: int
+    fingerprint: bytes
+
+
+def ticket_list_version(user: User, tickets: QuerySet[Ticket], *, offset: int, limit: int) -> TicketListVersion | None:
+    """The version of the list page `tickets[offset:offset + limit]` (`tickets`: the user's, filtered) in one
+    query; None where the database cannot compute it (the page is then drawn every time)."""
+    if connection.vendor != "postgresql":
+        return None
+    rows = tickets_with_line_notation(tickets).order_by(*TICKET_LIST_ORDER).values(*_ROW_FIELDS, "line_serial_count")
+    try:
+        count_sql, count_params = tickets.order_by().values("pk").query.sql_with_params()
+        rows_sql, rows_params = rows[offset : offset + limit].query.sql_with_params()
+        options_sql, options_params = ticket_contract_numbers(user).query.sql_with_params()
+    except EmptyResultSet:  # nobody's list: nothing to remember
+        return None
+    # The compiled queries' own text, with their parameters passed on: only values are parameters.
+    sql = (
+        f"SELECT (SELECT count(*) FROM ({count_sql}) n), "  # noqa: S608
+        f"sha256(convert_to(json_build_array((SELECT json_agg(r) FROM ({rows_sql}) r), "
+        f"(SELECT json_agg(o) FROM ({options_sql}) o))::text, 'UTF8'))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*count_params, *rows_params, *options_params])
+        count, fingerprint = cursor.fetchone()
+    return TicketListVersion(count, bytes(fingerprint))
 
 
 def tickets_search(tickets: QuerySet[Ticket], *, query: str) -> QuerySet[Ticket]:

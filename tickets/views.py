@@ -21,12 +21,14 @@ from . import services
 from .forms import CcAddForm, EscalateForm, ReplyForm, TicketCreateForm, TicketFilterForm
 from .models import Attachment, Status, Ticket
 from .selectors import (
+    TICKET_LIST_ORDER,
     attachment_for_user,
     dialog_for_user,
     partner_reads_for_user,
     ticket_contract_numbers,
     ticket_for_customer,
     ticket_for_user,
+    ticket_list_version,
     ticket_page_version,
     ticket_rows,
     tickets_for_user,
@@ -38,28 +40,27 @@ def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-@never_cache
-@verified_required
-@require_GET
-def ticket_list(request):
-    """The company's tickets (a partner: the consented ones), newest activity first."""
-    tickets = tickets_for_user(request.user)
-    contracts = ticket_contract_numbers(request.user)
+def _filtered(tickets, form: TicketFilterForm):
+    if not form.is_valid():
+        return tickets
+    data = form.cleaned_data
+    if data["status"] == "open":
+        tickets = tickets.exclude(status=Status.CLOSED)
+    elif data["status"]:
+        tickets = tickets.filter(status=data["status"])
+    if data["priority"]:
+        tickets = tickets.filter(priority=data["priority"])
+    if data["contract"]:
+        tickets = tickets.filter(contract__number=data["contract"])
+    return tickets_search(tickets, query=data["q"])
+
+
+def _list_context(request, tickets) -> dict:
+    """What tickets/_ticket_list.html draws: the page of `tickets` the request asks for, and the filters."""
+    contracts = list(ticket_contract_numbers(request.user))
     form = TicketFilterForm(request.GET or None, contracts=contracts)
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["status"] == "open":
-            tickets = tickets.exclude(status=Status.CLOSED)
-        elif data["status"]:
-            tickets = tickets.filter(status=data["status"])
-        if data["priority"]:
-            tickets = tickets.filter(priority=data["priority"])
-        if data["contract"]:
-            tickets = tickets.filter(contract__number=data["contract"])
-        tickets = tickets_search(tickets, query=data["q"])
-    page = Paginator(tickets.order_by("-last_activity_at", "-pk"), settings.MYHEZO_TICKETS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    per_page = settings.MYHEZO_TICKETS_PER_PAGE
+    page = Paginator(tickets.order_by(*TICKET_LIST_ORDER), per_page).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     # The filters' HTML depends on the contract options, the values typed and whether they were valid.
@@ -68,15 +69,44 @@ def ticket_list(request):
         "tickets/_filters.html", key=(tuple(contracts), form.is_bound, form.is_valid(), typed), context={"form": form}
     )
     rows = ticket_rows(page.object_list)
-    rows_html = SafeString("".join(fragment("tickets/_ticket_row.html", ticket=row) for row in rows))
-    context = {
+    return {
         "page": page,
         "rows": rows,
-        "rows_html": rows_html,
+        "rows_html": SafeString("".join(fragment("tickets/_ticket_row.html", ticket=row) for row in rows)),
         "filters_html": filters_html,
         "query": query.urlencode(),
+        "is_customer": request.user.is_verified_customer,
+        "is_partner": request.user.is_verified_partner,
     }
-    return render(request, "tickets/ticket_list.html", context)
+
+
+def _page_requested(value: str | None) -> int | None:
+    """The page number asked for, if it is a plain positive number (else Django's paginator decides)."""
+    if value is None:
+        return 1
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 10**6 else None
+
+
+@never_cache
+@verified_required
+@require_GET
+def ticket_list(request):
+    """The company's tickets (a partner: the consented ones), newest activity first."""
+    # Whether the filters are valid does not depend on the contract options (any contract number is taken
+    # and finds nothing if it is not the user's): the options are read only when the page is drawn.
+    tickets = _filtered(tickets_for_user(request.user), TicketFilterForm(request.GET or None, contracts=()))
+    per_page, number = settings.MYHEZO_TICKETS_PER_PAGE, _page_requested(request.GET.get("page"))
+    version = None
+    if number is not None:
+        version = ticket_list_version(request.user, tickets, offset=(number - 1) * per_page, limit=per_page)
+    if version is not None and number <= max(1, -(-version.count // per_page)):
+        # The same rows, count, options, query and reader's role: the same page, drawn once per language.
+        user = request.user
+        key = (user.is_verified_customer, user.is_verified_partner, user.company_id, request.GET.urlencode(), version)
+        html = fragment_keyed("tickets/_ticket_list.html", key=key, context=lambda: _list_context(request, tickets))
+    else:
+        html = render_to_string("tickets/_ticket_list.html", _list_context(request, tickets))
+    return render(request, "tickets/ticket_list.html", {"list_html": html})
 
 
 @never_cache
