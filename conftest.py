@@ -45,10 +45,6 @@ def _fresh_cache(settings, request):
     if "real_cache" not in request.keywords:
         settings.CACHES = {
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid},
-            "fragments": {
-                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                "LOCATION": f"{request.node.nodeid}-fragments",
-            },
         }
 
 

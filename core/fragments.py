@@ -75,10 +75,16 @@ def fragment_keyed(template_name: str, *, key: Hashable, context: dict | Callabl
 
 
 def csrf_filled(html: str, request) -> SafeString:
-    """`html` with each `CSRF_HOLE` replaced by this request's CSRF field (none without a request)."""
+    """`html` with each `CSRF_HOLE` replaced by this request's CSRF field (none without a request). The field
+    is made once per request (Django masks the token anew on each call, which is all the cost)."""
+    if CSRF_HOLE not in html:
+        return SafeString(html)
     field = ""
     if request is not None:
-        field = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+        field = getattr(request, "_csrf_field", None)
+        if field is None:
+            field = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+            request._csrf_field = field
     return SafeString(html.replace(CSRF_HOLE, field))
 
 

@@ -181,9 +181,6 @@ else:
     CELERY_BROKER_URL = "memory://"
     # Embedded default: no broker, tasks run in the process that queues them (after commit).
     CELERY_TASK_ALWAYS_EAGER = True
-# Rendered fragments that are the same for everybody (page header and footer per language): kept in each
-# process's memory, no round trip.
-CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}
 # A separate queue name lets test runs and several portals share one Redis without taking each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("MYHEZO_CELERY_QUEUE", default="myhezo")
 CELERY_TASK_EAGER_PROPAGATES = False

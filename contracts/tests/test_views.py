@@ -36,8 +36,9 @@ def test_customer_sees_all_company_contracts_with_lines_in_new_notation(
     client, customer, company, contracts, login_with_otp, django_assert_num_queries
 ):
     login_with_otp(verified(customer, company))
-    # user, OTP device, contracts, lines with serial counts, plan allowances, allowance uses (session: cache)
-    with django_assert_num_queries(6):
+    # user with the OTP device check, contracts, lines with serial counts, plan allowances, allowance uses
+    # (session: cache)
+    with django_assert_num_queries(5):
         page = client.get("/contracts/").content.decode()
     for text in [
         "A100001",
@@ -61,7 +62,7 @@ def test_contract_page_query_count_does_not_grow_with_contracts(
     for n in range(10):
         make_contract(customer=company, number=f"F6000{n:02d}", serials=(f"FG-{n}-A", f"FG-{n}-B"))
     login_with_otp(verified(customer, company))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get("/contracts/")
 
 

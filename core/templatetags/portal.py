@@ -27,6 +27,16 @@ def site_header(context) -> SafeString:
     return csrf_filled(html, request)
 
 
+@register.simple_tag(takes_context=True)
+def site_footer(context) -> SafeString:
+    """The page footer (includes/site_footer.html): the helpdesk's contacts, remembered per language."""
+    return fragment(
+        "includes/site_footer.html",
+        helpdesk_phone=context.get("helpdesk_phone", ""),
+        helpdesk_email=context.get("helpdesk_email", ""),
+    )
+
+
 @register.simple_tag
 def form_fields(form) -> SafeString:
     """includes/form_fields.html for `form`. An empty form of a class whose fields never change

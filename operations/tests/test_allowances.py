@@ -148,8 +148,8 @@ def test_customers_see_used_and_remaining_for_the_current_contract_year(
         for kind in (CHANGE, CHANGE, AllowanceKind.FIRMWARE_UPGRADE):
             allowance_use_record(ticket=ticket, kind=kind, engineer=cast["engineer"])
         login_with_otp(cast["customer"])
-        # user, OTP device, contracts, lines, plan allowances, allowance uses (session: cache)
-        with django_assert_num_queries(6):
+        # user with the OTP device check, contracts, lines, plan allowances, allowance uses (session: cache)
+        with django_assert_num_queries(5):
             page = _text(client.get("/contracts/"))
     assert "rok umowy 01-03-2026 – 28-02-2027" in page
     assert "Zdalna zmiana konfiguracji 5 2 3" in page
@@ -161,7 +161,7 @@ def test_the_contracts_page_query_count_does_not_grow_with_contracts_or_uses(
     client, cast, contract, company, login_with_otp, django_assert_num_queries
 ):
     login_with_otp(cast["customer"])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get("/contracts/")
     with time_machine.travel(at(2026, 11, 24, 10, 0), tick=False):
         for n in range(6):
@@ -171,7 +171,7 @@ def test_the_contracts_page_query_count_does_not_grow_with_contracts_or_uses(
             allowance_use_record(ticket=ticket, kind=AllowanceKind.CONFIG_REVIEW, engineer=cast["engineer"])
         make_contract(customer=company, number="G700007", plan_name="HEZO+", serials=("A30-7",))
         login_with_otp(cast["customer"])
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(5):
             page = _text(client.get("/contracts/"))
     assert page.count("Zdalna zmiana konfiguracji 5 1 4") == 6
     assert page.count("Zdalna zmiana konfiguracji 5 0 5") == 1  # A100001
