@@ -24,15 +24,38 @@ def tickets_with_line_notation(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.annotate(line_serial_count=serial_line_count(OuterRef("line__serial")))
 
 
+@dataclass(frozen=True, slots=True)
+class TicketAccess:
+    """What a user may read of tickets, as plain values: a customer ("customer") the tickets of the company
+    `company_id`; a partner ("partner") the consented tickets of the contracts that company resold; anybody else
+    ("") none. Every ticket query of a user is built from this alone (`tickets_for_access`), so a query built
+    for one access is the query for everybody with the same access."""
+
+    kind: str
+    company_id: int | None = None
+
+
+def ticket_access(user: User) -> TicketAccess:
+    if user.is_authenticated and user.is_verified_customer:
+        return TicketAccess("customer", user.company_id)
+    if user.is_authenticated and user.is_verified_partner:
+        return TicketAccess("partner", user.company_id)
+    return TicketAccess("")
+
+
+def tickets_for_access(access: TicketAccess) -> QuerySet[Ticket]:
+    """The tickets `access` may read, as a plain queryset (filter, count and page it, then load rows). A pure
+    function of `access`: no time, no settings, no other input."""
+    if access.kind == "customer":
+        return Ticket.objects.filter(company_id=access.company_id)
+    if access.kind == "partner":
+        return Ticket.objects.filter(contract__reseller_id=access.company_id, partner_access=True)
+    return Ticket.objects.none()
+
+
 def tickets_for_user(user: User) -> QuerySet[Ticket]:
     """The tickets the user may read, as a plain queryset (filter, count and page it, then load rows)."""
-    if not user.is_authenticated:
-        return Ticket.objects.none()
-    if user.is_verified_customer:
-        return Ticket.objects.filter(company_id=user.company_id)
-    if user.is_verified_partner:
-        return Ticket.objects.filter(contract__reseller_id=user.company_id, partner_access=True)
-    return Ticket.objects.none()
+    return tickets_for_access(ticket_access(user))
 
 
 @lru_cache(maxsize=4096)
@@ -106,17 +129,38 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
     ]
 
 
-def ticket_contract_numbers(user: User) -> QuerySet[Contract]:
-    """The contract numbers the user's ticket list can be filtered by (from the contracts, not the tickets)."""
-    if not user.is_authenticated:
-        return Contract.objects.none()
-    if user.is_verified_customer:
-        contracts = Contract.objects.filter(customer_id=user.company_id)
-    elif user.is_verified_partner:
-        contracts = Contract.objects.filter(reseller_id=user.company_id, tickets__partner_access=True).distinct()
+def ticket_contract_numbers(access: TicketAccess) -> QuerySet[Contract]:
+    """The contract numbers a ticket list can be filtered by (from the contracts, not the tickets)."""
+    if access.kind == "customer":
+        contracts = Contract.objects.filter(customer_id=access.company_id)
+    elif access.kind == "partner":
+        contracts = Contract.objects.filter(reseller_id=access.company_id, tickets__partner_access=True).distinct()
     else:
         return Contract.objects.none()
     return contracts.order_by("number").values_list("number", flat=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilters:
+    """A ticket list's filters, as typed values: status ("open" or a status), priority, contract number and
+    a search text (number, title or serial in any notation)."""
+
+    status: str = ""
+    priority: str = ""
+    contract: str = ""
+    q: str = ""
+
+
+def tickets_filtered(tickets: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Ticket]:
+    if filters.status == "open":
+        tickets = tickets.exclude(status=Status.CLOSED)
+    elif filters.status:
+        tickets = tickets.filter(status=filters.status)
+    if filters.priority:
+        tickets = tickets.filter(priority=filters.priority)
+    if filters.contract:
+        tickets = tickets.filter(contract__number=filters.contract)
+    return tickets_search(tickets, query=filters.q)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,16 +172,18 @@ class TicketListVersion:
     fingerprint: bytes
 
 
-def ticket_list_version(user: User, tickets: QuerySet[Ticket], *, offset: int, limit: int) -> TicketListVersion | None:
-    """The version of the list page `tickets[offset:offset + limit]` (`tickets`: the user's, filtered) in one
-    query; None where the database cannot compute it (the page is then drawn every time)."""
-    if connection.vendor != "postgresql":
-        return None
+@lru_cache(maxsize=512)
+def _list_version_query(
+    access: TicketAccess, filters: TicketFilters, offset: int, limit: int
+) -> tuple[str, tuple] | None:
+    """The SQL and parameters of a list page's version: built from `access` and `filters` only, so the ORM
+    compiles it once per process for each (a user reloading a list, a search paged through), not per view."""
+    tickets = tickets_filtered(tickets_for_access(access), filters)
     rows = tickets_with_line_notation(tickets).order_by(*TICKET_LIST_ORDER).values(*_ROW_FIELDS, "line_serial_count")
     try:
         count_sql, count_params = tickets.order_by().values("pk").query.sql_with_params()
         rows_sql, rows_params = rows[offset : offset + limit].query.sql_with_params()
-        options_sql, options_params = ticket_contract_numbers(user).query.sql_with_params()
+        options_sql, options_params = ticket_contract_numbers(access).query.sql_with_params()
     except EmptyResultSet:  # nobody's list: nothing to remember
         return None
     # The compiled queries' own text, with their parameters passed on: only values are parameters.
@@ -146,8 +192,19 @@ def ticket_list_version(user: User, tickets: QuerySet[Ticket], *, offset: int, l
         f"sha256(convert_to(json_build_array((SELECT json_agg(r) FROM ({rows_sql}) r), "
         f"(SELECT json_agg(o) FROM ({options_sql}) o))::text, 'UTF8'))"
     )
+    return sql, (*count_params, *rows_params, *options_params)
+
+
+def ticket_list_version(user: User, *, filters: TicketFilters, offset: int, limit: int) -> TicketListVersion | None:
+    """The version of the page `offset … offset + limit` of the user's tickets under `filters`, in one query;
+    None where the database cannot compute it (the page is then drawn every time)."""
+    if connection.vendor != "postgresql":
+        return None
+    query = _list_version_query(ticket_access(user), filters, offset, limit)
+    if query is None:
+        return None
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*count_params, *rows_params, *options_params])
+        cursor.execute(*query)
         count, fingerprint = cursor.fetchone()
     return TicketListVersion(count, bytes(fingerprint))
 

@@ -19,20 +19,22 @@ from operations.selectors import replacements_for_ticket
 
 from . import services
 from .forms import CcAddForm, EscalateForm, ReplyForm, TicketCreateForm, TicketFilterForm
-from .models import Attachment, Status, Ticket
+from .models import Attachment, Ticket
 from .selectors import (
     TICKET_LIST_ORDER,
+    TicketFilters,
     attachment_for_user,
     dialog_for_user,
     partner_reads_for_user,
+    ticket_access,
     ticket_contract_numbers,
     ticket_for_customer,
     ticket_for_user,
     ticket_list_version,
     ticket_page_version,
     ticket_rows,
+    tickets_filtered,
     tickets_for_user,
-    tickets_search,
 )
 
 
@@ -40,24 +42,11 @@ def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _filtered(tickets, form: TicketFilterForm):
-    if not form.is_valid():
-        return tickets
-    data = form.cleaned_data
-    if data["status"] == "open":
-        tickets = tickets.exclude(status=Status.CLOSED)
-    elif data["status"]:
-        tickets = tickets.filter(status=data["status"])
-    if data["priority"]:
-        tickets = tickets.filter(priority=data["priority"])
-    if data["contract"]:
-        tickets = tickets.filter(contract__number=data["contract"])
-    return tickets_search(tickets, query=data["q"])
-
-
-def _list_context(request, tickets) -> dict:
-    """What tickets/_ticket_list.html draws: the page of `tickets` the request asks for, and the filters."""
-    contracts = list(ticket_contract_numbers(request.user))
+def _list_context(request, filters: TicketFilters) -> dict:
+    """What tickets/_ticket_list.html draws: the page of the user's tickets under `filters` the request asks
+    for, and the filters."""
+    tickets = tickets_filtered(tickets_for_user(request.user), filters)
+    contracts = list(ticket_contract_numbers(ticket_access(request.user)))
     form = TicketFilterForm(request.GET or None, contracts=contracts)
     per_page = settings.MYHEZO_TICKETS_PER_PAGE
     page = Paginator(tickets.order_by(*TICKET_LIST_ORDER), per_page).get_page(request.GET.get("page"))
@@ -94,18 +83,18 @@ def ticket_list(request):
     """The company's tickets (a partner: the consented ones), newest activity first."""
     # Whether the filters are valid does not depend on the contract options (any contract number is taken
     # and finds nothing if it is not the user's): the options are read only when the page is drawn.
-    tickets = _filtered(tickets_for_user(request.user), TicketFilterForm(request.GET or None, contracts=()))
+    form = TicketFilterForm(request.GET or None, contracts=())
+    filters = TicketFilters(**form.cleaned_data) if form.is_valid() else TicketFilters()
     per_page, number = settings.MYHEZO_TICKETS_PER_PAGE, _page_requested(request.GET.get("page"))
     version = None
     if number is not None:
-        version = ticket_list_version(request.user, tickets, offset=(number - 1) * per_page, limit=per_page)
+        version = ticket_list_version(request.user, filters=filters, offset=(number - 1) * per_page, limit=per_page)
     if version is not None and number <= max(1, -(-version.count // per_page)):
-        # The same rows, count, options, query and reader's role: the same page, drawn once per language.
-        user = request.user
-        key = (user.is_verified_customer, user.is_verified_partner, user.company_id, request.GET.urlencode(), version)
-        html = fragment_keyed("tickets/_ticket_list.html", key=key, context=lambda: _list_context(request, tickets))
+        # The same rows, count, options, query and reader's kind: the same page, drawn once per language.
+        key = (ticket_access(request.user), request.GET.urlencode(), version)
+        html = fragment_keyed("tickets/_ticket_list.html", key=key, context=lambda: _list_context(request, filters))
     else:
-        html = render_to_string("tickets/_ticket_list.html", _list_context(request, tickets))
+        html = render_to_string("tickets/_ticket_list.html", _list_context(request, filters))
     return render(request, "tickets/ticket_list.html", {"list_html": html})
 
 

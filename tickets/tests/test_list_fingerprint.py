@@ -8,7 +8,7 @@ from django.test import Client
 from contracts.models import Contract, ContractLine, ServicePlan
 from contracts.tests.factories import make_contract
 from tickets.models import Ticket
-from tickets.selectors import ticket_list_version, tickets_for_user
+from tickets.selectors import TicketFilters, _list_version_query, ticket_access, ticket_list_version
 
 from .factories import make_ticket
 
@@ -20,8 +20,8 @@ def tickets(cast, contract):
     return [make_ticket(author=cast["customer"], contract=contract, title=f"Zgłoszenie {i}") for i in range(3)]
 
 
-def version(user, offset=0, limit=25):
-    return ticket_list_version(user, tickets_for_user(user), offset=offset, limit=limit)
+def version(user, offset=0, limit=25, **filters):
+    return ticket_list_version(user, filters=TicketFilters(**filters), offset=offset, limit=limit)
 
 
 CHANGES = {
@@ -84,3 +84,18 @@ def test_a_page_past_the_last_shows_the_last(cast, tickets, login_with_otp, sett
         assert response.status_code == 200
     assert "Zgłoszenie 0" in client.get("/tickets/?page=99").content.decode()  # the oldest, alone on page 2
     assert "Zgłoszenie 2" in client.get("/tickets/?page=x").content.decode()  # not a number: page 1
+
+
+def test_the_version_query_is_built_from_the_access_and_filters_alone(cast, tickets):
+    """It is remembered per (access, filters, page): rebuilding it gives the same SQL and values, and a
+    colleague (same access) runs the same query as the customer, a partner or another company another."""
+    filters = TicketFilters(status="open", q="Zgłoszenie")
+    customer, colleague = ticket_access(cast["customer"]), ticket_access(cast["colleague"])
+    assert customer == colleague
+    assert _list_version_query(customer, filters, 0, 25) == _list_version_query.__wrapped__(colleague, filters, 0, 25)
+    assert _list_version_query(ticket_access(cast["other"]), filters, 0, 25) != _list_version_query(
+        customer, filters, 0, 25
+    )
+    assert _list_version_query(ticket_access(cast["engineer"]), filters, 0, 25) is None  # no tickets to list
+    assert version(cast["customer"], q="Zgłoszenie 1").count == 1
+    assert version(cast["partner"]).count == 0  # nothing shared yet
