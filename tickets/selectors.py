@@ -9,6 +9,7 @@ from functools import lru_cache
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import BinaryField, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Upper
 from django.http import Http404
 from django.urls import reverse
 
@@ -214,7 +215,9 @@ def tickets_search(tickets: QuerySet[Ticket], *, query: str) -> QuerySet[Ticket]
     query = query.strip()
     if not query:
         return tickets
-    condition = Q(number__icontains=query) | Q(title__icontains=query)
+    # Number or title: `search_key` holds both in upper case; the typed text is upper-cased by the database
+    # the same way, and its % and _ are taken literally.
+    condition = Q(search_key__contains=Upper(Value(query)))
     try:
         parsed = serial_parse(query)
     except ValidationError:
