@@ -2,21 +2,29 @@
 nobody else sees any (SPEC §3)."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from core.queries import remembered_rows
 
 from .models import Contract, ContractLine, serial_line_count
 from .notation import serial_display
 
 
-def _visible_contracts(user: User) -> QuerySet[Contract]:
+def _contracts_company(user: User) -> int | None:
+    """The company whose contracts the user may see: a verified customer's own; anybody else none."""
     if not user.is_authenticated or not user.is_verified_customer:
-        return Contract.objects.none()
-    return Contract.objects.filter(customer_id=user.company_id)
+        return None
+    return user.company_id
+
+
+def _visible_contracts(user: User) -> QuerySet[Contract]:
+    company_id = _contracts_company(user)
+    return Contract.objects.none() if company_id is None else Contract.objects.filter(customer_id=company_id)
 
 
 def contracts_for_user(user: User) -> QuerySet[Contract]:
@@ -49,21 +57,29 @@ class ContractSummary:
     lines: tuple[LineSummary, ...]
 
 
-def active_contract_summaries(user: User) -> list[ContractSummary]:
-    """The user's active contracts with their lines, in one query of plain values (a contract with no line
-    still comes, once, with empty line columns)."""
-    today = timezone.localdate()
-    rows = (
-        _visible_contracts(user)
-        .filter(starts_on__lte=today, ends_on__gte=today)
+def _active_summary_query(company_id: int, today: date) -> QuerySet:
+    return (
+        Contract.objects.filter(customer_id=company_id, starts_on__lte=today, ends_on__gte=today)
         .annotate(serial_line_count=serial_line_count(OuterRef("lines__serial")))
         .order_by("-ends_on", "number", "lines__pk")
         .values_list(
             "number", "plan__name", "lines__serial", "lines__service_index", "lines__model", "serial_line_count"
         )
     )
+
+
+# Compiled once per company and day (core/queries.py).
+_active_summary_rows = remembered_rows(_active_summary_query)
+
+
+def active_contract_summaries(user: User) -> list[ContractSummary]:
+    """The user's active contracts with their lines, in one query of plain values (a contract with no line
+    still comes, once, with empty line columns)."""
+    company_id = _contracts_company(user)
+    if company_id is None:
+        return []
     contracts: dict[str, tuple[str, list[LineSummary]]] = {}
-    for number, plan, serial, index, model, count in rows:
+    for number, plan, serial, index, model, count in _active_summary_rows(company_id, timezone.localdate()):
         _, lines = contracts.setdefault(number, (plan, []))
         if serial is not None:
             lines.append(LineSummary(serial_display(serial, index, count), model))

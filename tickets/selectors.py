@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
-from django.db.models import BinaryField, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Upper
 from django.http import Http404
 from django.urls import reverse
@@ -254,27 +254,34 @@ class TicketPageVersion:
     fingerprint: bytes | None
 
 
+@lru_cache(maxsize=1024)
+def _ticket_by_number_query(access: TicketAccess, number: str) -> tuple[str, tuple] | None:
+    """The SQL and parameters that find the ticket `number` among those `access` may read (its id and number),
+    compiled once per access and number."""
+    try:
+        return tickets_for_access(access).filter(number=number).values_list("pk", "number").query.sql_with_params()
+    except EmptyResultSet:  # nobody's tickets
+        return None
+
+
 def ticket_page_version(user: User, number: str, *, now: datetime) -> TicketPageVersion:
     """The ticket if the user may read it (else 404), in one query, with the fingerprint of its page as it
     reads at `now` (a clock or a return date passing `now` changes it): equal fingerprints, equal pages."""
-    tickets = tickets_for_user(user).filter(number=number.strip().upper())
+    access = ticket_access(user)
+    query = _ticket_by_number_query(access, number.strip().upper())
+    if query is None:
+        raise Http404
+    sql, params = query
     if connection.vendor == "postgresql":
         # Everything the page shows, as one JSON document hashed by PostgreSQL (tickets/migrations/0008):
         # the ticket, its contract, plan, reseller and device, the public messages and their files, the SLA
         # clocks and replacements (each with whether it is overdue at `now`), the CC addresses and, for a
         # customer, the partners' reads with the readers' names and companies.
-        fingerprint = Func(
-            F("pk"),
-            Value([kind.value for kind in PUBLIC_KINDS]),
-            Value(now),
-            Value(user.is_verified_customer),
-            function="myhezo_ticket_page_fingerprint",
-            output_field=BinaryField(),
-        )
-        rows = tickets.annotate(page_fingerprint=fingerprint).values_list("pk", "number", "page_fingerprint")[:1]
-    else:
-        rows = tickets.values_list("pk", "number")[:1]
-    row = next(iter(rows), None)
+        sql = f"SELECT t.id, t.number, myhezo_ticket_page_fingerprint(t.id, %s, %s, %s) FROM ({sql}) t(id, number)"  # noqa: S608
+        params = ([kind.value for kind in PUBLIC_KINDS], now, access.kind == "customer", *params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
     if row is None:
         raise Http404
     return TicketPageVersion(row[0], row[1], bytes(row[2]) if len(row) > 2 else None)
