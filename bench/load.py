@@ -74,6 +74,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--only", nargs="*", default=[], help="measure only the pages whose name contains one of these")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="remember no drawn page or fragment (MYHEZO_FRAGMENT_CACHE_MB=0): every view is drawn as if for the "
+        "first time, the cost of a page whose data just changed",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -97,6 +103,7 @@ def main() -> int:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_CONN_MAX_AGE": "60",
         "DJANGO_LOG_LEVEL": "WARNING",
+        **({"MYHEZO_FRAGMENT_CACHE_MB": "0"} if args.cold else {}),
     }
     server = subprocess.Popen(
         [
@@ -145,7 +152,7 @@ def main() -> int:
     ceiling = results[0][1]["rps"]
     print(
         f"{Ticket.objects.count()} tickets; {args.workers} gunicorn workers, {args.connections} connections, "
-        f"{args.duration} s per page, {os.cpu_count()} CPUs"
+        f"{args.duration} s per page, {os.cpu_count()} CPUs" + (", nothing remembered (--cold)" if args.cold else "")
     )
     print(
         "| page | req/s | share of trivial | p50 ms | p95 ms | p99 ms | non-2xx | gunicorn CPU ms/req "

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """SQL queries and server time per page, as a user of the largest company, on the database DATABASE_URL
 points at (filled by `manage.py bench_seed`). Run it on 1k and on 100k tickets: the counts must not change.
+"Drawn" is a page drawn anew (nothing remembered: its data changed or the process just started), "again" the
+same page viewed again unchanged (the ticket list and page are then served as drawn, core/fragments.py).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/myhezo_perf .venv/bin/python bench/page_queries.py
 """
@@ -24,7 +26,15 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.sessions import bench_ticket, otp_client  # noqa: E402
+from core.fragments import fragments_clear  # noqa: E402
 from tickets.models import Message, Ticket  # noqa: E402
+
+
+def drawn_queries(client: Client, url: str) -> int:
+    fragments_clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200, url
+    return len(queries)
 
 
 def measure(client: Client, url: str, runs: int = 20) -> tuple[int, float, float]:
@@ -56,10 +66,11 @@ def main() -> None:
         ("admin ticket list", engineer, "/admin/tickets/ticket/?open=yes"),
     ]
     print(f"{Ticket.objects.count()} tickets, {Message.objects.count()} messages; the user's company has {big}")
-    print(f"{'page':<28} {'queries':>7} {'median ms':>10} {'p95 ms':>8}")
+    print(f"{'page':<28} {'queries drawn':>13} {'again':>6} {'median ms again':>16} {'p95 ms again':>13}")
     for name, client, url in pages:
+        drawn = drawn_queries(client, url)
         count, median, p95 = measure(client, url)
-        print(f"{name:<28} {count:>7} {median:>10.1f} {p95:>8.1f}")
+        print(f"{name:<28} {drawn:>13} {count:>6} {median:>16.1f} {p95:>13.1f}")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ load_run = _load_run_module()
 
 def database_url() -> str:
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         skip_or_fail("needs PostgreSQL (DATABASE_URL), as .ci/run sets it")
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"

@@ -218,10 +218,13 @@ def tickets_search(tickets: QuerySet[Ticket], *, query: str) -> QuerySet[Ticket]
     # Number or title: `search_key` holds both in upper case; the typed text is upper-cased by the database
     # the same way, and its % and _ are taken literally.
     condition = Q(search_key__contains=Upper(Value(query)))
-    try:
-        parsed = serial_parse(query)
-    except ValidationError:
-        parsed = None
+    parsed = None
+    # Every device serial has digits: a word such as "firmware" is not looked up as one.
+    if any(character.isdigit() for character in query):
+        try:
+            parsed = serial_parse(query)
+        except ValidationError:
+            parsed = None
     if parsed is not None:
         # A subquery rather than a join: every condition then stays on the ticket table and its indexes.
         lines = ContractLine.objects.filter(serial=parsed.serial)

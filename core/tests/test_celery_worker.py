@@ -15,7 +15,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 
 from conftest import skip_or_fail
 from core import services
@@ -95,7 +95,7 @@ class Workers:
 
 @pytest.fixture
 def workers(tmp_path):
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or not settings.REDIS_URL:
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
         skip_or_fail("needs DATABASE_URL (PostgreSQL) and REDIS_URL, as .ci/run sets them")
     workers = Workers(tmp_path)
     previous = celery_app.conf.task_default_queue

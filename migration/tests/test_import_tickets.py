@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db import connection
 from django.utils import translation
 
 from conftest import skip_or_fail, verify
@@ -166,7 +167,7 @@ def test_command_shows_progress_records_the_run_and_lists_it_in_admin(
 @pytest.mark.django_db(transaction=True)
 def test_an_import_killed_half_way_and_run_again_has_every_ticket_once_and_no_stray_files(service_plans, tmp_path):
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         skip_or_fail("the kill test runs the importer as a subprocess on PostgreSQL (DATABASE_URL)")
     export = tmp_path / "export.jsonl"
     count = 40

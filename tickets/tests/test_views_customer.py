@@ -96,6 +96,11 @@ def test_list_filters_searches_and_orders_by_latest_activity(customer_client, ca
     assert numbers("?q=firmware") == ([older.number], False)
     assert numbers("?q=(H)-fg60ftk20005678") == ([newer.number], False)
     assert numbers(f"?q={older.number.lower()}") == ([older.number], False)
+    assert numbers("?q=FIRMWARE") == ([older.number], False)  # any case
+    assert numbers("?q=AKTUALIZACJA%20FIRM") == ([older.number], False)
+    assert numbers("?q=pytanie%20o%20licencj%C4%98") == ([newer.number], False)  # Polish letters, any case
+    assert numbers("?q=%25") == ([], False)  # "%" is a character, not "anything"
+    assert numbers("?q=_") == ([], False)
     assert numbers("?contract=B200002") == ([], False)
 
 
