@@ -110,6 +110,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check that needs no round trip while the connection is fine.
     DATABASES["default"]["ENGINE"] = "core.db.postgresql"
+    # Lets `core.queries.prepared_row` keep a statement prepared (Django turns psycopg's prepared statements
+    # off). Django's own queries bind values on the client and are never prepared; nothing else is either,
+    # as no query runs a million times on one connection: only those that ask, with `prepare=True`.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 1_000_000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users ------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.urls import reverse
 from accounts.models import User
 from contracts.models import Contract, ContractLine, Priority, serial_line_count
 from contracts.notation import serial_display, serial_parse
+from core.queries import prepared_row
 
 from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Status, Ticket, choice_label
 
@@ -204,9 +205,8 @@ def ticket_list_version(user: User, *, filters: TicketFilters, offset: int, limi
     query = _list_version_query(ticket_access(user), filters, offset, limit)
     if query is None:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(*query)
-        count, fingerprint = cursor.fetchone()
+    # The same list is asked for again and again (a reload, the next page and back): planned once.
+    count, fingerprint = prepared_row(*query)
     return TicketListVersion(count, bytes(fingerprint))
 
 
