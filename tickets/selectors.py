@@ -280,6 +280,8 @@ def ticket_page_version(user: User, number: str, *, now: datetime) -> TicketPage
         # the ticket, its contract, plan, reseller and device, the public messages and their files, the SLA
         # clocks and replacements (each with whether it is overdue at `now`), the CC addresses and, for a
         # customer, the partners' reads with the readers' names and companies.
+        # Not a prepared statement (core.queries.prepared_rows): `now` makes each text new; the function's own
+        # nine subqueries are the planning that matters, and PL/pgSQL keeps those plans.
         sql = f"SELECT t.id, t.number, myhezo_ticket_page_fingerprint(t.id, %s, %s, %s) FROM ({sql}) t(id, number)"  # noqa: S608
         params = ([kind.value for kind in PUBLIC_KINDS], now, access.kind == "customer", *params)
     with connection.cursor() as cursor:

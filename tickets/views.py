@@ -34,7 +34,7 @@ from .selectors import (
     ticket_page_version,
     ticket_rows,
     tickets_filtered,
-    tickets_for_user,
+    tickets_for_access,
 )
 
 
@@ -45,8 +45,9 @@ def _errors(error: ValidationError) -> str:
 def _list_context(request, filters: TicketFilters) -> dict:
     """What tickets/_ticket_list.html draws: the page of the user's tickets under `filters` the request asks
     for, and the filters."""
-    tickets = tickets_filtered(tickets_for_user(request.user), filters)
-    contracts = list(ticket_contract_numbers(ticket_access(request.user)))
+    access = ticket_access(request.user)
+    tickets = tickets_filtered(tickets_for_access(access), filters)
+    contracts = list(ticket_contract_numbers(access))
     form = TicketFilterForm(request.GET or None, contracts=contracts)
     per_page = settings.MYHEZO_TICKETS_PER_PAGE
     page = Paginator(tickets.order_by(*TICKET_LIST_ORDER), per_page).get_page(request.GET.get("page"))
