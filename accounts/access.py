@@ -32,7 +32,7 @@ def verified_required(view):
     @otp_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.user.company_id is None:
+        if not request.user.is_company_user:
             return redirect("accounts:verify")
         return view(request, *args, **kwargs)
 

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -118,6 +119,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = email_normalize(self.email)
+        if self.is_staff and (self.company_id is not None or self.role):
+            # An engineer sees the back office, where internal notes live; a company user sees the portal. One
+            # account is never both (SPEC §3): an engineer who is also a customer uses two accounts.
+            raise ValidationError(
+                _(
+                    "An engineer account cannot belong to a customer's or reseller's company. Clear the verified "
+                    "company and role, or use a separate account for the portal."
+                ),
+                code="staff_with_company",
+            )
 
     def save(self, *args, **kwargs) -> None:
         # Stored in lower case, so the plain unique index is case-insensitive too; the Lower()
@@ -125,13 +136,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = email_normalize(self.email)
         super().save(*args, **kwargs)
 
+    # Staff are never company users, even if a company was set on them by hand (see clean()): the portal's
+    # access rules all start from these two properties.
+    @property
+    def is_company_user(self) -> bool:
+        return self.company_id is not None and not self.is_staff
+
     @property
     def is_verified_customer(self) -> bool:
-        return self.company_id is not None and self.role == Role.CUSTOMER
+        return self.is_company_user and self.role == Role.CUSTOMER
 
     @property
     def is_verified_partner(self) -> bool:
-        return self.company_id is not None and self.role == Role.PARTNER
+        return self.is_company_user and self.role == Role.PARTNER
 
     def _get_session_auth_hash(self, secret=None):
         """Django's hash of the password, plus the session generation once it was raised: a password change

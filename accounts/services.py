@@ -156,6 +156,8 @@ def user_verify(*, user: User, contract_number: str, serial: str, client: Client
 @transaction.atomic
 def _user_verify(*, user: User, contract_number: str, serial: str) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_staff:  # engineers are not company users (User.clean)
+        raise VerificationFailed
     if user.company_id is not None:
         return user
     contract = Contract.objects.select_related("customer", "reseller").filter(number=contract_number).first()

@@ -117,6 +117,9 @@ def _verification_throttled(request) -> bool:
 
 @otp_required
 def verify(request):
+    if request.user.is_staff:
+        # Engineers are never company users (accounts.models.User.clean); the dashboard says where they work.
+        return redirect("core:dashboard")
     if request.user.company_id is not None:
         return redirect("core:dashboard")
     form = VerificationForm(request.POST or None)

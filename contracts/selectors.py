@@ -9,7 +9,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from core.queries import remembered_rows
 
 from .models import Contract, ContractLine, serial_line_count
 from .notation import serial_display
@@ -68,10 +67,6 @@ def _active_summary_query(company_id: int, today: date) -> QuerySet:
     )
 
 
-# Compiled once per company and day (core/queries.py).
-_active_summary_rows = remembered_rows(_active_summary_query)
-
-
 def active_contract_summaries(user: User) -> list[ContractSummary]:
     """The user's active contracts with their lines, in one query of plain values (a contract with no line
     still comes, once, with empty line columns)."""
@@ -79,7 +74,7 @@ def active_contract_summaries(user: User) -> list[ContractSummary]:
     if company_id is None:
         return []
     contracts: dict[str, tuple[str, list[LineSummary]]] = {}
-    for number, plan, serial, index, model, count in _active_summary_rows(company_id, timezone.localdate()):
+    for number, plan, serial, index, model, count in _active_summary_query(company_id, timezone.localdate()):
         _, lines = contracts.setdefault(number, (plan, []))
         if serial is not None:
             lines.append(LineSummary(serial_display(serial, index, count), model))

@@ -1,9 +1,10 @@
 """Remembered fragments: HTML that is a pure function of the values it shows.
 
-A ticket list row or a message in a ticket's dialog is drawn from a handful of values (number, title, status…)
-and the language. `fragment()` renders its template once for those exact values and then hands out the same
-HTML from this process's memory: the key *is* the content, so nothing ever needs invalidating and nobody can
-get a fragment without already holding every value in it. The template stays the one place the markup lives.
+A ticket list row or a message in a ticket's dialog is drawn from a handful of values (number, title,
+status…), the language and the time zone. `fragment()` renders its template once for those exact values and
+then hands out the same HTML from this process's memory: the key *is* the content, so nothing ever needs
+invalidating and nobody can get a fragment without already holding every value in it. The template stays the
+one place the markup lives.
 
 The memory is bounded (`MYHEZO_FRAGMENT_CACHE_MB`, least recently used first out); a fragment larger than a
 hundredth of it is rendered every time.
@@ -11,13 +12,14 @@ hundredth of it is rendered every time.
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 
 from django.conf import settings
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
 
 # Where a remembered fragment's forms take their CSRF field, which changes on every request: the template writes
@@ -58,18 +60,13 @@ _cache = _ByteBoundedLRU(settings.MYHEZO_FRAGMENT_CACHE_MB * 1024 * 1024)
 
 
 def fragment(template_name: str, **context: Hashable) -> SafeString:
-    """`template_name` rendered with `context` (hashable values only) in the active language."""
-    return fragment_keyed(template_name, key=tuple(sorted(context.items())), context=context)
-
-
-def fragment_keyed(template_name: str, *, key: Hashable, context: dict | Callable[[], dict]) -> SafeString:
-    """`template_name` rendered with `context`, remembered under `key`: the caller vouches that `key` holds
-    everything the output depends on besides the language (for a context of objects, such as a form). A
-    callable `context` is called only when the fragment has to be drawn: its queries are not run otherwise."""
-    key = (template_name, get_language(), key)
+    """`template_name` rendered with `context` (hashable values only) in the active language and time zone.
+    The key is the template, the language, the time zone and every value the template is given: the
+    template can draw nothing else, so a remembered fragment is always the one it would draw now."""
+    key = (template_name, get_language(), get_current_timezone_name(), tuple(sorted(context.items())))
     html = _cache.get(key)
     if html is None:
-        html = render_to_string(template_name, context() if callable(context) else context)
+        html = render_to_string(template_name, context)
         _cache.put(key, html)
     return SafeString(html)
 

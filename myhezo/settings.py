@@ -104,16 +104,17 @@ FORM_RENDERER = "core.renderers.FastFormRenderer"
 # --- Database ---------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
-# A kept connection that broke meanwhile (PostgreSQL restarted) is replaced before a request uses it.
+# Connections are kept between requests (a new PostgreSQL connection costs more than most pages) and checked
+# before a request uses one again, so a connection PostgreSQL dropped is replaced. docker-compose.yml and
+# bench/load.py run with exactly these defaults; DJANGO_CONN_MAX_AGE=0 closes each after its request.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check that needs no round trip while the connection is fine.
     DATABASES["default"]["ENGINE"] = "core.db.postgresql"
-    # Lets `core.queries.prepared_row` keep a statement prepared (Django turns psycopg's prepared statements
-    # off). Django's own queries bind values on the client and are never prepared; nothing else is either,
-    # as no query runs a million times on one connection: only those that ask, with `prepare=True`.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 1_000_000)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with UPPER and LOWER for every letter (Polish ones too), as on PostgreSQL.
+    DATABASES["default"]["ENGINE"] = "core.db.sqlite3"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users ------------------------------------------------------------------------------------------

@@ -139,18 +139,15 @@ class TicketCreateForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    fields_are_static = True  # drawn once per language when empty (core/templatetags/portal.py)
     body = forms.CharField(label=_("Your message"), max_length=20000, widget=forms.Textarea(attrs={"rows": 6}))
     attachments = attachments_field()
 
 
 class CcAddForm(forms.Form):
-    fields_are_static = True
     email = EmailAddressField(label=_("Add a CC address"))
 
 
 class EscalateForm(forms.Form):
-    fields_are_static = True
     reason = forms.CharField(
         label=_("Why does this ticket need escalating?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import connection
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Upper
 from django.http import Http404
@@ -16,7 +15,6 @@ from django.urls import reverse
 from accounts.models import User
 from contracts.models import Contract, ContractLine, Priority, serial_line_count
 from contracts.notation import serial_display, serial_parse
-from core.queries import prepared_row
 
 from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Status, Ticket, choice_label
 
@@ -165,51 +163,6 @@ def tickets_filtered(tickets: QuerySet[Ticket], filters: TicketFilters) -> Query
     return tickets_search(tickets, query=filters.q)
 
 
-@dataclass(frozen=True, slots=True)
-class TicketListVersion:
-    """How many tickets a list holds, and a fingerprint of one page of it: its rows (every value a row
-    shows) and the contract options of its filter."""
-
-    count: int
-    fingerprint: bytes
-
-
-@lru_cache(maxsize=512)
-def _list_version_query(
-    access: TicketAccess, filters: TicketFilters, offset: int, limit: int
-) -> tuple[str, tuple] | None:
-    """The SQL and parameters of a list page's version: built from `access` and `filters` only, so the ORM
-    compiles it once per process for each (a user reloading a list, a search paged through), not per view."""
-    tickets = tickets_filtered(tickets_for_access(access), filters)
-    rows = tickets_with_line_notation(tickets).order_by(*TICKET_LIST_ORDER).values(*_ROW_FIELDS, "line_serial_count")
-    try:
-        count_sql, count_params = tickets.order_by().values("pk").query.sql_with_params()
-        rows_sql, rows_params = rows[offset : offset + limit].query.sql_with_params()
-        options_sql, options_params = ticket_contract_numbers(access).query.sql_with_params()
-    except EmptyResultSet:  # nobody's list: nothing to remember
-        return None
-    # The compiled queries' own text, with their parameters passed on: only values are parameters.
-    sql = (
-        f"SELECT (SELECT count(*) FROM ({count_sql}) n), "  # noqa: S608
-        f"sha256(convert_to(json_build_array((SELECT json_agg(r) FROM ({rows_sql}) r), "
-        f"(SELECT json_agg(o) FROM ({options_sql}) o))::text, 'UTF8'))"
-    )
-    return sql, (*count_params, *rows_params, *options_params)
-
-
-def ticket_list_version(user: User, *, filters: TicketFilters, offset: int, limit: int) -> TicketListVersion | None:
-    """The version of the page `offset … offset + limit` of the user's tickets under `filters`, in one query;
-    None where the database cannot compute it (the page is then drawn every time)."""
-    if connection.vendor != "postgresql":
-        return None
-    query = _list_version_query(ticket_access(user), filters, offset, limit)
-    if query is None:
-        return None
-    # The same list is asked for again and again (a reload, the next page and back): planned once.
-    count, fingerprint = prepared_row(*query)
-    return TicketListVersion(count, bytes(fingerprint))
-
-
 def tickets_search(tickets: QuerySet[Ticket], *, query: str) -> QuerySet[Ticket]:
     """Number, title or serial (typed in any notation); case-insensitive."""
     query = query.strip()
@@ -247,51 +200,6 @@ def ticket_for_user(user: User, number: str) -> Ticket:
     return ticket
 
 
-@dataclass(frozen=True, slots=True)
-class TicketPageVersion:
-    """A ticket the user may read, with a fingerprint of everything its page shows them (None where the
-    database cannot compute one: the page is then drawn every time)."""
-
-    pk: int
-    number: str
-    fingerprint: bytes | None
-
-
-@lru_cache(maxsize=1024)
-def _ticket_by_number_query(access: TicketAccess, number: str) -> tuple[str, tuple] | None:
-    """The SQL and parameters that find the ticket `number` among those `access` may read (its id and number),
-    compiled once per access and number."""
-    try:
-        return tickets_for_access(access).filter(number=number).values_list("pk", "number").query.sql_with_params()
-    except EmptyResultSet:  # nobody's tickets
-        return None
-
-
-def ticket_page_version(user: User, number: str, *, now: datetime) -> TicketPageVersion:
-    """The ticket if the user may read it (else 404), in one query, with the fingerprint of its page as it
-    reads at `now` (a clock or a return date passing `now` changes it): equal fingerprints, equal pages."""
-    access = ticket_access(user)
-    query = _ticket_by_number_query(access, number.strip().upper())
-    if query is None:
-        raise Http404
-    sql, params = query
-    if connection.vendor == "postgresql":
-        # Everything the page shows, as one JSON document hashed by PostgreSQL (tickets/migrations/0008):
-        # the ticket, its contract, plan, reseller and device, the public messages and their files, the SLA
-        # clocks and replacements (each with whether it is overdue at `now`), the CC addresses and, for a
-        # customer, the partners' reads with the readers' names and companies.
-        # Not a prepared statement (core.queries.prepared_rows): `now` makes each text new; the function's own
-        # nine subqueries are the planning that matters, and PL/pgSQL keeps those plans.
-        sql = f"SELECT t.id, t.number, myhezo_ticket_page_fingerprint(t.id, %s, %s, %s) FROM ({sql}) t(id, number)"  # noqa: S608
-        params = ([kind.value for kind in PUBLIC_KINDS], now, access.kind == "customer", *params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404
-    return TicketPageVersion(row[0], row[1], bytes(row[2]) if len(row) > 2 else None)
-
-
 def ticket_for_customer(user: User, number: str) -> Ticket:
     """The ticket if the user may change it (a customer of its company; partners only read), else 404."""
     if not user.is_authenticated or not user.is_verified_customer:
@@ -311,12 +219,10 @@ class DialogMessage:
     files: tuple[tuple[int, str, int], ...]
 
 
-def dialog_for_user(user: User, ticket: Ticket) -> list[DialogMessage]:
-    """The dialog, newest first, in one query (a row per message and file). Outside the back office only
-    public messages exist."""
-    messages = ticket.messages.order_by("-created_at", "-pk", "attachments__pk")
-    if not user.is_staff:
-        messages = messages.filter(kind__in=PUBLIC_KINDS)
+def dialog_public(ticket: Ticket) -> list[DialogMessage]:
+    """The dialog as the portal shows it, newest first, in one query (a row per message and file): public
+    messages only, whoever reads it — internal notes and phone logs live in the back office alone (SPEC §4)."""
+    messages = ticket.messages.filter(kind__in=PUBLIC_KINDS).order_by("-created_at", "-pk", "attachments__pk")
     rows = messages.values_list(
         "pk",
         "author_name",

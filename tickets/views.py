@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import customer_required, verified_required
 from contracts.models import ContractLine, Priority
 from contracts.selectors import active_contracts_for_user
-from core.fragments import CSRF_HOLE, csrf_filled, fragment, fragment_keyed
+from core.fragments import fragment
 from operations.selectors import replacements_for_ticket
 
 from . import services
@@ -24,14 +23,12 @@ from .selectors import (
     TICKET_LIST_ORDER,
     TicketFilters,
     attachment_for_user,
-    dialog_for_user,
+    dialog_public,
     partner_reads_for_user,
     ticket_access,
     ticket_contract_numbers,
     ticket_for_customer,
     ticket_for_user,
-    ticket_list_version,
-    ticket_page_version,
     ticket_rows,
     tickets_filtered,
     tickets_for_access,
@@ -42,61 +39,31 @@ def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _list_context(request, filters: TicketFilters) -> dict:
-    """What tickets/_ticket_list.html draws: the page of the user's tickets under `filters` the request asks
-    for, and the filters."""
-    access = ticket_access(request.user)
-    tickets = tickets_filtered(tickets_for_access(access), filters)
-    contracts = list(ticket_contract_numbers(access))
-    form = TicketFilterForm(request.GET or None, contracts=contracts)
-    per_page = settings.MYHEZO_TICKETS_PER_PAGE
-    page = Paginator(tickets.order_by(*TICKET_LIST_ORDER), per_page).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    # The filters' HTML depends on the contract options, the values typed and whether they were valid.
-    typed = tuple(request.GET.get(name, "") for name in form.fields)
-    filters_html = fragment_keyed(
-        "tickets/_filters.html", key=(tuple(contracts), form.is_bound, form.is_valid(), typed), context={"form": form}
-    )
-    rows = ticket_rows(page.object_list)
-    return {
-        "page": page,
-        "rows": rows,
-        "rows_html": SafeString("".join(fragment("tickets/_ticket_row.html", ticket=row) for row in rows)),
-        "filters_html": filters_html,
-        "query": query.urlencode(),
-        "is_customer": request.user.is_verified_customer,
-        "is_partner": request.user.is_verified_partner,
-    }
-
-
-def _page_requested(value: str | None) -> int | None:
-    """The page number asked for, if it is a plain positive number (else Django's paginator decides)."""
-    if value is None:
-        return 1
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 10**6 else None
-
-
 @never_cache
 @verified_required
 @require_GET
 def ticket_list(request):
     """The company's tickets (a partner: the consented ones), newest activity first."""
-    # Whether the filters are valid does not depend on the contract options (any contract number is taken
-    # and finds nothing if it is not the user's): the options are read only when the page is drawn.
-    form = TicketFilterForm(request.GET or None, contracts=())
+    access = ticket_access(request.user)
+    contracts = list(ticket_contract_numbers(access))
+    form = TicketFilterForm(request.GET or None, contracts=contracts)
     filters = TicketFilters(**form.cleaned_data) if form.is_valid() else TicketFilters()
-    per_page, number = settings.MYHEZO_TICKETS_PER_PAGE, _page_requested(request.GET.get("page"))
-    version = None
-    if number is not None:
-        version = ticket_list_version(request.user, filters=filters, offset=(number - 1) * per_page, limit=per_page)
-    if version is not None and number <= max(1, -(-version.count // per_page)):
-        # The same rows, count, options, query and reader's kind: the same page, drawn once per language.
-        key = (ticket_access(request.user), request.GET.urlencode(), version)
-        html = fragment_keyed("tickets/_ticket_list.html", key=key, context=lambda: _list_context(request, filters))
-    else:
-        html = render_to_string("tickets/_ticket_list.html", _list_context(request, filters))
-    return render(request, "tickets/ticket_list.html", {"list_html": html})
+    tickets = tickets_filtered(tickets_for_access(access), filters).order_by(*TICKET_LIST_ORDER)
+    page = Paginator(tickets, settings.MYHEZO_TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    rows = ticket_rows(page.object_list)
+    context = {
+        "page": page,
+        "rows": rows,
+        # A row is a pure function of its values (core/fragments.py): drawn once per values and language.
+        "rows_html": SafeString("".join(fragment("tickets/_ticket_row.html", ticket=row) for row in rows)),
+        "form": form,
+        "query": query.urlencode(),
+        "is_customer": request.user.is_verified_customer,
+        "is_partner": request.user.is_verified_partner,
+    }
+    return render(request, "tickets/ticket_list.html", context)
 
 
 @never_cache
@@ -141,18 +108,19 @@ def ticket_new(request):
     )
 
 
-def _ticket_context(request, ticket: Ticket, *, now, reply_form=None, cc_form=None, escalate_form=None) -> dict:
-    """What tickets/_ticket.html draws: the same for everybody who sees the same fingerprint (forms aside)."""
+def _detail(request, ticket: Ticket, *, status: int = 200, reply_form=None, cc_form=None, escalate_form=None):
+    """The ticket page: what it shows of the ticket is read here, on every view, by the portal's selectors."""
     is_customer = request.user.is_verified_customer
-    dialog = dialog_for_user(request.user, ticket)
-    return {
+    dialog = dialog_public(ticket)
+    context = {
         "ticket": ticket,
+        # A message is a pure function of its values (core/fragments.py): drawn once per values and language.
         "dialog_html": SafeString(
             "".join(fragment("tickets/_message.html", number=ticket.number, message=message) for message in dialog)
         ),
         "clocks": list(ticket.clocks.all()),
         "replacements": list(replacements_for_ticket(ticket)),
-        "now": now,
+        "now": timezone.now(),
         "ccs": list(ticket.ccs.all()) if is_customer else [],
         "partner_reads": partner_reads_for_user(request.user, ticket),
         "can_write": is_customer,
@@ -161,40 +129,17 @@ def _ticket_context(request, ticket: Ticket, *, now, reply_form=None, cc_form=No
         "escalate_form": escalate_form or EscalateForm(),
         "priority_explained": dict(Priority.choices),
         "escalation_phone": settings.MYHEZO_ESCALATION_PHONE,
-        "csrf_input": CSRF_HOLE,
     }
-
-
-def _detail_page(request, number: str, ticket_html: str, *, status: int = 200):
-    context = {"number": number, "ticket_html": csrf_filled(ticket_html, request)}
     return render(request, "tickets/ticket_detail.html", context, status=status)
-
-
-def _detail(request, ticket: Ticket, *, status: int, **forms):
-    """The ticket page with a form the user has to correct: drawn afresh."""
-    html = render_to_string("tickets/_ticket.html", _ticket_context(request, ticket, now=timezone.now(), **forms))
-    return _detail_page(request, ticket.number, html, status=status)
 
 
 @never_cache
 @verified_required
 @require_GET
 def ticket_detail(request, number):
-    now = timezone.now()
-    version = ticket_page_version(request.user, number, now=now)
-    services.partner_read_record(ticket_id=version.pk, user=request.user)
-
-    def context() -> dict:
-        return _ticket_context(request, ticket_for_user(request.user, version.number), now=now)
-
-    if version.fingerprint is None:
-        html = render_to_string("tickets/_ticket.html", context())
-    else:
-        # An unchanged ticket is drawn once per language and kind of reader (customer or partner): the
-        # fingerprint covers every value the page shows, so a repeated view costs one query.
-        key = (version.pk, version.fingerprint, request.user.is_verified_customer)
-        html = fragment_keyed("tickets/_ticket.html", key=key, context=context)
-    return _detail_page(request, version.number, html)
+    ticket = ticket_for_user(request.user, number)
+    services.partner_read_record(ticket_id=ticket.pk, user=request.user)
+    return _detail(request, ticket)
 
 
 @never_cache

@@ -2,7 +2,7 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-from core.fragments import CSRF_HOLE, csrf_filled, fragment, fragment_keyed
+from core.fragments import CSRF_HOLE, csrf_filled, fragment
 
 register = template.Library()
 
@@ -39,10 +39,5 @@ def site_footer(context) -> SafeString:
 
 @register.simple_tag
 def form_fields(form) -> SafeString:
-    """includes/form_fields.html for `form`. An empty form of a class whose fields never change
-    (`fields_are_static = True`: no choices from the database, no initial values) is drawn once per language."""
-    context = {"form": form}
-    if not form.is_bound and not form.initial and getattr(form, "fields_are_static", False):
-        key = (type(form).__module__, type(form).__qualname__, form.prefix)
-        return fragment_keyed("includes/form_fields.html", key=key, context=context)
-    return SafeString(render_to_string("includes/form_fields.html", context))
+    """includes/form_fields.html for `form`: its errors, hidden fields and labelled visible fields."""
+    return SafeString(render_to_string("includes/form_fields.html", {"form": form}))

@@ -106,8 +106,6 @@ def test_a_read_costs_the_partner_one_query_and_does_not_grow_with_reads(cast, s
         counts.append(len(queries))
         upserts = [q["sql"] for q in queries if "tickets_partnerreadlog" in q["sql"]]
         assert len(upserts) == 1 and upserts[0].startswith("INSERT")
-    # The first view draws the page; the partner's own reads do not change what the partner sees, so the
-    # next views are served as drawn, each with its one upsert.
-    assert len(set(counts[1:])) == 1, counts
-    assert counts[0] > counts[1]
+    # Each view records the read with its one upsert, however many reads came before.
+    assert len(set(counts)) == 1, counts
     assert PartnerReadLog.objects.get().read_count == 4
