@@ -35,7 +35,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from conftest import skip_or_fail, verify
+from conftest import skip_or_fail
 from contracts.tests.factories import make_contract
 from core.fragments import fragments_clear
 from operations import services as operations_services
@@ -87,14 +87,11 @@ def scenario(cast, contract, login_with_otp, settings):
         User.objects.filter(pk=staff.pk).update(company=customer.company, role="customer")
         staff.refresh_from_db()
         readers = {
-            name: user
-            for name, user in [
-                ("customer", customer),
-                ("colleague", cast["colleague"]),
-                ("partner", cast["partner"]),
-                ("other company", cast["other"]),
-                ("staff with a company", staff),
-            ]
+            "customer": customer,
+            "colleague": cast["colleague"],
+            "partner": cast["partner"],
+            "other company": cast["other"],
+            "staff with a company": staff,
         }
         clients = {name: login_with_otp(user, with_client=Client()) for name, user in readers.items()}
     pages = [
@@ -365,7 +362,7 @@ def _race(change, load, *, rounds: int) -> None:
         try:
             for i in range(rounds):
                 change(i)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
         finally:
             done.set()
@@ -375,7 +372,7 @@ def _race(change, load, *, rounds: int) -> None:
         try:
             while not done.is_set():
                 load()
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()
