@@ -1,4 +1,8 @@
+from urllib.parse import parse_qsl
+
 from django.conf import settings
+from django.core.exceptions import BadRequest
+from django.core.handlers.asgi import ASGIRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -40,6 +44,44 @@ class PortalLocaleMiddleware(LocaleMiddleware):
         language = language_for_request(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def query_string_bytes(request) -> bytes:
+    """The query string as the client sent it. WSGI (PEP 3333) gives QUERY_STRING as one latin-1 character
+    per raw byte; ASGI gives it already decoded as UTF-8."""
+    query = request.META.get("QUERY_STRING", "")
+    if isinstance(request, ASGIRequest):
+        return query.encode("utf-8")
+    return query.encode("latin-1")
+
+
+def query_string_readable(query: bytes) -> bool:
+    """Whether every parameter name and value is UTF-8, raw or percent-encoded (`%ff`, `%c3%28` are not),
+    and holds no NUL (`%00`). Blank values count: `?%00` is a parameter too."""
+    try:
+        pairs = parse_qsl(query.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return not any("\x00" in name or "\x00" in value for name, value in pairs)
+
+
+class QueryStringMiddleware:
+    """Answers 400 Bad Request to a query string no view can use: a name or value that is not UTF-8, or a NUL.
+
+    Django reads such a query string anyway (undecodable bytes become U+FFFD, NUL passes through), and a NUL
+    that reaches a query is refused by PostgreSQL: `/tickets/?contract=%00` answered 500. One check here, for
+    every view and form field, instead of one per field. BadRequest goes to Django's handler400, which renders
+    templates/400.html; the middleware sits after PortalLocaleMiddleware, so that page is in the user's
+    language.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not query_string_readable(query_string_bytes(request)):
+            raise BadRequest("query string not UTF-8 or with a NUL character")
+        return self.get_response(request)
 
 
 def content_security_policy() -> str:

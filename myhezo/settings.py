@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "accounts.middleware.OTPMiddleware",
     # After authentication: a logged-in user's preferred language wins (SPEC §10).
     "core.middleware.PortalLocaleMiddleware",
+    # 400 for a query string not UTF-8 or with a NUL (core/middleware.py); after the locale: the page is translated.
+    "core.middleware.QueryStringMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute session timeouts (accounts/sessions.py); after messages, to say why on the login page.
     "accounts.sessions.SessionTimeoutMiddleware",
