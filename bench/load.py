@@ -5,7 +5,16 @@ view (`/healthz/`, no database) measured in the same run — the figure that hol
 
     apt-get install wrk
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/myhezo_perf REDIS_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python bench/load.py [--duration 15] [--connections 4] [--workers 2]
+        .venv/bin/python bench/load.py [--duration 15] [--connections 4] [--workers 2] [--cold]
+
+No page is remembered: every view draws its page anew from the database. By default the content-keyed
+fragments (core/fragments.py: a list row or a dialog message rendered once per exact values and language) of
+rows and messages that did not change are reused, as on a portal in use; `--cold` turns them off too
+(MYHEZO_FRAGMENT_CACHE_MB=0), so nothing at all is remembered — every view as after a change.
+
+gunicorn runs with exactly the database connection settings docker-compose.yml ships: every `DJANGO_CONN*`
+variable of its `x-app` environment, and none from the shell (bench/compose_env.py); the report's header says
+which, and what the settings made of them.
 
 The database must be filled by `manage.py bench_seed` first; the user is bench-0@example.com, a customer of
 the largest company, and the engineer bench-engineer@example.com (created here).
@@ -77,8 +86,9 @@ def main() -> int:
     parser.add_argument(
         "--cold",
         action="store_true",
-        help="remember no drawn page or fragment (MYHEZO_FRAGMENT_CACHE_MB=0): every view is drawn as if for the "
-        "first time, the cost of a page whose data just changed",
+        help="nothing remembered (MYHEZO_FRAGMENT_CACHE_MB=0): no fragment reused either, every view drawn as if "
+        "for the first time, the cost of a page whose data just changed; default: each page drawn anew, fragments "
+        "of unchanged rows and messages remembered",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -86,10 +96,20 @@ def main() -> int:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("DATABASE_URL must point at the PostgreSQL database filled by bench_seed")
 
+    from bench.compose_env import PREFIX, compose_connection_env
+
+    # docker-compose.yml's connection variables, none of the shell's: for gunicorn (its environment is this one)
+    # and for this process, which makes the sessions with the same settings.
+    shipped = compose_connection_env()
+    for name in [name for name in os.environ if name.startswith(PREFIX)]:
+        del os.environ[name]
+    os.environ.update(shipped)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myhezo.settings")
     import django
 
     django.setup()
+    from django.conf import settings
+
     from bench.sessions import bench_ticket, session_cookie
     from tickets.models import Ticket
 
@@ -101,7 +121,6 @@ def main() -> int:
         **os.environ,
         "DJANGO_DEBUG": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_CONN_MAX_AGE": "60",
         "DJANGO_LOG_LEVEL": "WARNING",
         **({"MYHEZO_FRAGMENT_CACHE_MB": "0"} if args.cold else {}),
     }
@@ -150,19 +169,29 @@ def main() -> int:
         server.wait(timeout=30)
 
     ceiling = results[0][1]["rps"]
+    database = settings.DATABASES["default"]
+    print(
+        "connection settings from docker-compose.yml: "
+        + (", ".join(f"{name}={value}" for name, value in sorted(shipped.items())) or "none (settings defaults)")
+        + f" -> ENGINE {database['ENGINE']}, CONN_MAX_AGE {database['CONN_MAX_AGE']}, "
+        f"CONN_HEALTH_CHECKS {database['CONN_HEALTH_CHECKS']}; AUTHENTICATION_BACKENDS "
+        + ", ".join(settings.AUTHENTICATION_BACKENDS)
+        + "; "
+        + ", ".join(m for m in settings.MIDDLEWARE if "OTP" in m)
+    )
     print(
         f"{Ticket.objects.count()} tickets; {args.workers} gunicorn workers, {args.connections} connections, "
         f"{args.duration} s per page, {os.cpu_count()} CPUs" + (", nothing remembered (--cold)" if args.cold else "")
     )
     print(
-        "| page | req/s | share of trivial | p50 ms | p95 ms | p99 ms | non-2xx | gunicorn CPU ms/req "
-        "| machine CPU ms/req |"
+        "| page | req/s | share of trivial | p50 ms | p95 ms | p99 ms | non-2xx | socket errors "
+        "| gunicorn CPU ms/req | machine CPU ms/req |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in results:
         print(
             f"| {name} | {r['rps']:.0f} | {100 * r['rps'] / ceiling:.1f}% | {r['p50']:.1f} | {r['p95']:.1f} "
-            f"| {r['p99']:.1f} | {r['non_2xx']} | {r['app_ms']:.2f} | {r['machine_ms']:.2f} |"
+            f"| {r['p99']:.1f} | {r['non_2xx']} | {r['socket_errors']} | {r['app_ms']:.2f} | {r['machine_ms']:.2f} |"
         )
     return 0
 

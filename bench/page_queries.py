@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """SQL queries and server time per page, as a user of the largest company, on the database DATABASE_URL
 points at (filled by `manage.py bench_seed`). Run it on 1k and on 100k tickets: the counts must not change.
-"Drawn" is a page drawn anew (nothing remembered: its data changed or the process just started), "again" the
-same page viewed again unchanged (the ticket list and page are then served as drawn, core/fragments.py).
+Every view draws its page anew from the database (no page is remembered). "Drawn" is a view with nothing
+remembered at all (the fragments cleared: its data changed or the process just started), "again" the same page
+viewed again unchanged: drawn anew too, with the same queries, only the HTML of its unchanged list rows and
+dialog messages taken from the fragments (core/fragments.py); its median and p95 are the server time of such
+views.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/myhezo_perf .venv/bin/python bench/page_queries.py
 """

@@ -11,6 +11,10 @@ database at LOAD_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/myhezo
 again), or with --database-url an existing, migrated one (the pytest variant uses its test database). E-mails
 are queued on a Celery queue of the run's own, which is deleted afterwards: no worker sends them. Exit status
 0 when every check passed.
+
+gunicorn runs as docker-compose.yml's web service does: 3 sync workers, and exactly the database connection
+settings compose ships (every `DJANGO_CONN*` variable of its `x-app` environment, none from the shell:
+bench/compose_env.py, as for bench/load.py).
 """
 
 import argparse
@@ -28,6 +32,9 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from bench.compose_env import with_compose_connection  # noqa: E402
 
 
 def free_port() -> int:
@@ -118,7 +125,12 @@ def run(args) -> int:
     queue = f"load-{os.getpid()}-{time.monotonic_ns()}"
     with tempfile.TemporaryDirectory(prefix="myhezo-load-") as tmp_name:
         tmp = Path(tmp_name)
-        env = server_env(database_url, tmp / "var", queue, REDIS_URL=redis_url)
+        # The connection settings docker-compose.yml ships, for gunicorn as for the set-up.
+        env = with_compose_connection(server_env(database_url, tmp / "var", queue, REDIS_URL=redis_url))
+        print(
+            "connection settings from docker-compose.yml: "
+            + (", ".join(f"{name}={value}" for name, value in env.items() if name.startswith("DJANGO_CONN")) or "none")
+        )
         if not args.database_url:
             fresh_database(database_url)
             subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
