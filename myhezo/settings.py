@@ -111,10 +111,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # bench/load.py run with exactly these defaults; DJANGO_CONN_MAX_AGE=0 closes each after its request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, with a health check that needs no round trip while the connection is fine.
-    DATABASES["default"]["ENGINE"] = "core.db.postgresql"
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend, with UPPER and LOWER for every letter (Polish ones too), as on PostgreSQL.
     DATABASES["default"]["ENGINE"] = "core.db.sqlite3"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

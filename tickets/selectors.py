@@ -256,8 +256,10 @@ def attachment_for_user(user: User, number: str, attachment_id: int) -> Attachme
 
 def partner_reads_for_user(user: User, ticket: Ticket) -> list[PartnerReadLog]:
     """Who at the reseller read the ticket, latest first: only for a customer of the ticket's company (the
-    partner itself and anybody else get nothing). One query."""
+    partner itself and anybody else get nothing). One query, none for a contract sold without a reseller."""
     if not user.is_authenticated or not user.is_verified_customer or user.company_id != ticket.company_id:
+        return []
+    if ticket.contract.reseller_id is None:  # nobody to read it: no query
         return []
     return list(ticket.partner_reads.select_related("user__company").order_by("-last_read_at", "-pk"))
 
