@@ -12,6 +12,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,7 +68,7 @@ def test_new_customer_registers_activates_enrols_verifies_and_sees_contracts(
     # Second factor: the wizard's welcome step, then the QR code with the secret in text.
     page.get_by_role("button", name="Dalej").click()
     secret = page.locator('a[href^="otpauth://"]').inner_text().strip()
-    assert page.locator('img[src="/accounts/two-factor/qrcode/"]').is_visible()
+    expect(page.locator('img[src="/accounts/two-factor/qrcode/"]')).to_be_visible()
     page.locator('[name="generator-token"]').fill(totp_code(secret))
     page.get_by_role("button", name="Dalej").click()
 
