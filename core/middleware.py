@@ -66,7 +66,8 @@ def query_string_readable(query: bytes) -> bool:
 
 
 class QueryStringMiddleware:
-    """Answers 400 Bad Request to a query string no view can use: a name or value that is not UTF-8, or a NUL.
+    """Answers 400 Bad Request to a query string no view can use: a name or value that is not UTF-8, or a NUL;
+    and to a path with a NUL (`/tickets/%00/`: PostgreSQL refuses it in the ticket number).
 
     Django reads such a query string anyway (undecodable bytes become U+FFFD, NUL passes through), and a NUL
     that reaches a query is refused by PostgreSQL: `/tickets/?contract=%00` answered 500. One check here, for
@@ -79,8 +80,8 @@ class QueryStringMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not query_string_readable(query_string_bytes(request)):
-            raise BadRequest("query string not UTF-8 or with a NUL character")
+        if not query_string_readable(query_string_bytes(request)) or "\x00" in request.path_info:
+            raise BadRequest("query string not UTF-8 or with a NUL character, or a NUL in the path")
         return self.get_response(request)
 
 

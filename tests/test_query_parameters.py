@@ -110,6 +110,17 @@ def test_a_nul_or_undecodable_query_parameter_is_a_400_on_every_page(query, tick
     assert {key: status for key, status in statuses.items() if status != 400} == {}
 
 
+def test_a_nul_in_the_path_is_a_400_on_every_page(ticket, clients):
+    """`/tickets/%00/` reached PostgreSQL as a ticket number (500): a NUL anywhere in a path is a 400."""
+    paths = [*portal_paths(ticket.number), f"/tickets/{ticket.number}%00/", "/admin/tickets/ticket/%00/change/"]
+    statuses = {
+        (who, path): client.get(path.rstrip("/") + "%00/" if "%00" not in path else path).status_code
+        for who, client in clients.items()
+        for path in paths
+    }
+    assert {key: status for key, status in statuses.items() if status != 400} == {}
+
+
 @pytest.mark.parametrize("who", ["anonymous", "customer"])
 def test_the_400_page_is_the_portal_s_own(who, clients):
     response = clients[who].get("/tickets/?contract=%00", HTTP_ACCEPT_LANGUAGE="en")

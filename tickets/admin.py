@@ -227,6 +227,8 @@ class TicketAdmin(admin.ModelAdmin):
     # --- the ticket page -------------------------------------------------------------------------
 
     def _ticket(self, pk) -> Ticket:
+        if not str(pk).isascii() or not str(pk).isdigit():  # an id typed by hand: not found, not an error
+            raise Http404
         ticket = (
             tickets_with_line_notation(
                 Ticket.objects.select_related("company", "contract__plan", "contract__reseller", "line")

@@ -139,3 +139,8 @@ def test_the_desk_is_for_engineers_with_a_second_factor_only(client, login_with_
     assert client.get(url(ticket)).status_code == 302  # to the admin login
     assert client.post(url(ticket, "reply"), {"body": "x"}).status_code == 302
     assert ticket.messages.count() == 1
+
+
+@pytest.mark.parametrize("pk", ["x", "1x", "٣", "99999999"])
+def test_a_ticket_id_typed_by_hand_that_is_no_ticket_is_a_404(desk, pk):
+    assert desk.get(f"/admin/tickets/ticket/{pk}/change/").status_code == 404
