@@ -189,15 +189,12 @@ def tickets_search(tickets: QuerySet[Ticket], *, query: str) -> QuerySet[Ticket]
 
 def ticket_for_user(user: User, number: str) -> Ticket:
     """The ticket if the user may read it, else 404."""
-    ticket = (
-        tickets_with_line_notation(tickets_for_user(user))
-        .select_related("contract__plan", "contract__reseller", "line")
-        .filter(number=number.strip().upper())
-        .first()
-    )
-    if ticket is None:
-        raise Http404
-    return ticket
+    # Numbers are unique: no ORDER BY (the model's default would sort the one row).
+    tickets = tickets_for_user(user).filter(number=number.strip().upper()).order_by()
+    tickets = tickets_with_line_notation(tickets).select_related("contract__plan", "contract__reseller", "line")
+    for ticket in tickets[:1]:
+        return ticket
+    raise Http404
 
 
 def ticket_for_customer(user: User, number: str) -> Ticket:
