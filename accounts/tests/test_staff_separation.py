@@ -40,6 +40,10 @@ def _admin_change(user: User, **changes) -> dict:
     return {k: v for k, v in data.items() if v != ""}
 
 
+def _error_codes(response) -> list[str]:
+    return [error.code for error in response.context["adminform"].form.non_field_errors().as_data()]
+
+
 def test_admin_refuses_a_company_on_an_engineer_and_staff_on_a_company_user(cast, company, login_with_otp):
     boss = login_with_otp(UserFactory(email="szef@myhezo.example", is_staff=True, is_superuser=True))
     engineer, customer = cast["engineer"], cast["customer"]
@@ -48,11 +52,12 @@ def test_admin_refuses_a_company_on_an_engineer_and_staff_on_a_company_user(cast
         f"/admin/accounts/user/{engineer.pk}/change/", _admin_change(engineer, company=company.pk, role="customer")
     )
     assert response.status_code == 200
-    assert "An engineer account cannot belong to a customer" in response.content.decode()
+    assert _error_codes(response) == ["staff_with_company"]
+    assert "Konto inżyniera nie może należeć do firmy klienta" in response.content.decode()  # the admin is in Polish
     assert User.objects.get(pk=engineer.pk).company_id is None
 
     response = boss.post(f"/admin/accounts/user/{customer.pk}/change/", _admin_change(customer, is_staff="on"))
-    assert response.status_code == 200
+    assert response.status_code == 200 and _error_codes(response) == ["staff_with_company"]
     assert not User.objects.get(pk=customer.pk).is_staff
 
 
