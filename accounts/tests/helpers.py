@@ -1,5 +1,6 @@
 """Walking the login wizard and the re-authentication page as a browser does."""
 
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -41,3 +42,25 @@ def full_login(client, user, *, password: str = DEFAULT_PASSWORD, drift: int = 0
 
 def reauthenticate(client, password: str = DEFAULT_PASSWORD):
     return client.post("/accounts/reauthenticate/", {"password": password})
+
+
+def admin_change_data(user, **changes) -> dict:
+    """The admin user form as it stands for `user` (its current values), with `changes`."""
+    joined = timezone.localtime(user.date_joined)
+    data = {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "company_name": user.company_name,
+        "nip": user.nip,
+        "language": user.language,
+        "is_active": "on",
+        "is_staff": "on" if user.is_staff else "",
+        "company": user.company_id or "",
+        "role": user.role,
+        "date_joined_0": joined.strftime("%Y-%m-%d"),
+        "date_joined_1": joined.strftime("%H:%M:%S"),
+        **changes,
+    }
+    return {k: v for k, v in data.items() if v != ""}

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuthEvent, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from accounts.tests.helpers import password_step, reauthenticate, token_step, totp_code
+from accounts.tests.helpers import admin_change_data, password_step, reauthenticate, token_step, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -132,25 +132,6 @@ def test_the_email_change_link_logs_nobody_in(client, customer, colleague, login
     link = "/accounts/settings/email/confirm/" + email_change_token_make(changed, "anna@newer.example") + "/"
     other.post(link)
     assert get_user(other).pk == colleague.pk
-
-
-def admin_change_data(user: User, **changes) -> dict:
-    joined = timezone.localtime(user.date_joined)
-    data = {
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "phone": user.phone,
-        "company_name": user.company_name,
-        "nip": user.nip,
-        "language": user.language,
-        "role": user.role,
-        "is_active": "on" if user.is_active else "",
-        "date_joined_0": joined.strftime("%Y-%m-%d"),
-        "date_joined_1": joined.strftime("%H:%M:%S"),
-    }
-    data.update(changes)
-    return {k: v for k, v in data.items() if v != ""}
 
 
 def test_deactivating_a_user_in_admin_ends_their_sessions_for_good(customer, login_with_otp):

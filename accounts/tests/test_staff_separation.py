@@ -5,11 +5,11 @@ the portal, while the portal never shows an internal note to anybody (tests/test
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import VerificationFailed, user_verify
 from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import admin_change_data
 from contracts.notation import serial_parse
 from tickets import services
 from tickets.tests.factories import make_ticket
@@ -22,24 +22,6 @@ def staff(company):
     return UserFactory(email="serwis@myhezo.example", is_staff=True, nip=company.nip)
 
 
-def _admin_change(user: User, **changes) -> dict:
-    joined = timezone.localtime(user.date_joined)
-    data = {
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "language": user.language,
-        "is_active": "on",
-        "is_staff": "on" if user.is_staff else "",
-        "company": user.company_id or "",
-        "role": user.role,
-        "date_joined_0": joined.strftime("%Y-%m-%d"),
-        "date_joined_1": joined.strftime("%H:%M:%S"),
-        **changes,
-    }
-    return {k: v for k, v in data.items() if v != ""}
-
-
 def _error_codes(response) -> list[str]:
     return [error.code for error in response.context["adminform"].form.non_field_errors().as_data()]
 
@@ -49,14 +31,14 @@ def test_admin_refuses_a_company_on_an_engineer_and_staff_on_a_company_user(cast
     engineer, customer = cast["engineer"], cast["customer"]
 
     response = boss.post(
-        f"/admin/accounts/user/{engineer.pk}/change/", _admin_change(engineer, company=company.pk, role="customer")
+        f"/admin/accounts/user/{engineer.pk}/change/", admin_change_data(engineer, company=company.pk, role="customer")
     )
     assert response.status_code == 200
     assert _error_codes(response) == ["staff_with_company"]
     assert "Konto inżyniera nie może należeć do firmy klienta" in response.content.decode()  # the admin is in Polish
     assert User.objects.get(pk=engineer.pk).company_id is None
 
-    response = boss.post(f"/admin/accounts/user/{customer.pk}/change/", _admin_change(customer, is_staff="on"))
+    response = boss.post(f"/admin/accounts/user/{customer.pk}/change/", admin_change_data(customer, is_staff="on"))
     assert response.status_code == 200 and _error_codes(response) == ["staff_with_company"]
     assert not User.objects.get(pk=customer.pk).is_staff
 
