@@ -28,8 +28,8 @@ def tickets_with_line_notation(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
 class TicketAccess:
     """What a user may read of tickets, as plain values: a customer ("customer") the tickets of the company
     `company_id`; a partner ("partner") the consented tickets of the contracts that company resold; anybody else
-    ("") none. Every ticket query of a user is built from this alone (`tickets_for_access`), so a query built
-    for one access is the query for everybody with the same access."""
+    ("") none. Every ticket query of a user is built from this alone (`tickets_for_access`): the one home of the
+    access rule for lists."""
 
     kind: str
     company_id: int | None = None

@@ -1,5 +1,4 @@
 from django import template
-from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from core.fragments import CSRF_HOLE, csrf_filled, fragment
@@ -37,7 +36,7 @@ def site_footer(context) -> SafeString:
     )
 
 
-@register.simple_tag
-def form_fields(form) -> SafeString:
+@register.inclusion_tag("includes/form_fields.html")
+def form_fields(form) -> dict:
     """includes/form_fields.html for `form`: its errors, hidden fields and labelled visible fields."""
-    return SafeString(render_to_string("includes/form_fields.html", {"form": form}))
+    return {"form": form}
