@@ -1,19 +1,22 @@
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, Value
+from django.db.models.functions import Replace
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contracts.models import Contract
-from core.services import email_queue
+from core.models import ContactMessage, OutboxEmail
+from core.outbox import email_queue
 from core.text import text_one_line
 
 from .clients import ClientInfo
 from .models import AuthEvent, Role, User, email_normalize
 from .otp_hashed.codes import code_generate, code_hash
 from .otp_hashed.models import BackupCode, BackupCodeDevice
+from .personal_data import personal_data_parts
 from .tokens import activation_token_make, email_change_token_make
 
 BACKUP_CODES_PER_SET = 10
@@ -326,10 +329,8 @@ def user_data_export(*, user: User) -> dict:
     the profile, the second-factor devices (names, never secrets), their authentication log (time, event, IP
     address, browser), the tickets they reported, the messages they wrote and, for a partner user, the tickets
     they read. Nothing of other people beyond the titles of the tickets the user reported."""
-    from tickets.selectors import ticket_data_for_export
-
     company = user.company
-    return {
+    data = {
         "format": "myhezo-user-data/1",
         "exported_at": timezone.now(),
         "profile": {
@@ -356,8 +357,10 @@ def user_data_export(*, user: User) -> dict:
             .order_by("at", "pk")
             .values_list("at", "kind", "ip", "user_agent")
         ],
-        **ticket_data_for_export(user),
     }
+    for part in personal_data_parts:  # the tickets they reported, the messages they wrote, …
+        data.update(part.export(user))
+    return data
 
 
 @transaction.atomic
@@ -368,17 +371,11 @@ def user_delete_anonymise(*, user: User, by_engineer: User | None = None, client
     it ends (the session hash follows the password). Its name becomes "Deleted user", its address a unique
     placeholder, the phone and what was typed at registration go. In the tickets, their name and address leave
     the reporter, message and history snapshots, and CC entries with their address are removed
-    (`tickets.services.tickets_person_anonymise`). Contact-form messages from their address are anonymised,
+    (each app's registered part: accounts/personal_data.py). Contact-form messages from their address are anonymised,
     and e-mails in the outbox to them alone are deleted (their address is taken out of the others). In the
     authentication log their addresses (also former ones) give way to the placeholder; the entries stay, with
     their IP addresses and browsers, for security (linked to the anonymised account), and an "account deleted"
     entry is added. `by_engineer` is the engineer who did it in admin, if not the user."""
-    from django.db.models import Q, Value
-    from django.db.models.functions import Replace
-
-    from core.models import ContactMessage, OutboxEmail
-    from tickets.services import tickets_person_anonymise
-
     user = User.objects.select_for_update().get(pk=user.pk)
     old_email, former_name = user.email, f"{user.first_name} {user.last_name}".strip()
     placeholder = deleted_user_email(user)
@@ -395,13 +392,14 @@ def user_delete_anonymise(*, user: User, by_engineer: User | None = None, client
     user.groups.clear()
     user.user_permissions.clear()
 
-    tickets_person_anonymise(
-        user=user,
-        email=old_email,
-        former_name=former_name or old_email,
-        name=DELETED_USER_NAME,
-        placeholder_email=placeholder,
-    )
+    for part in personal_data_parts:
+        part.anonymise(
+            user=user,
+            email=old_email,
+            former_name=former_name or old_email,
+            name=DELETED_USER_NAME,
+            placeholder_email=placeholder,
+        )
     ContactMessage.objects.filter(email__iexact=old_email).update(
         name=DELETED_USER_NAME, email=placeholder, phone="", company_name=""
     )

@@ -149,7 +149,7 @@ class DisableView(FormView):
 
     template_name = "two_factor/profile/disable.html"
     form_class = DisableForm
-    success_url = reverse_lazy("core:dashboard")
+    success_url = reverse_lazy("portal:dashboard")
 
     def form_valid(self, form):
         second_factor_disable(user=self.request.user, client=client_info(self.request))

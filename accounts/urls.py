@@ -7,6 +7,7 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("language/", views.language_switch, name="language_switch"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("register/", views.register, name="register"),
     path("verify/", views.verify, name="verify"),

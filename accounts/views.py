@@ -15,7 +15,9 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
+from django_otp import user_has_device
 from django_ratelimit.core import is_ratelimited
 
 from .access import otp_required
@@ -52,7 +54,7 @@ from .tokens import activation_token_user, email_change_token_read
 @sensitive_post_parameters("password1", "password2")
 def register(request):
     if request.user.is_authenticated:
-        return redirect("core:dashboard")
+        return redirect("portal:dashboard")
     form = RegistrationForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -119,9 +121,9 @@ def _verification_throttled(request) -> bool:
 def verify(request):
     if request.user.is_staff:
         # Engineers are never company users (accounts.models.User.clean); the dashboard says where they work.
-        return redirect("core:dashboard")
+        return redirect("portal:dashboard")
     if request.user.company_id is not None:
-        return redirect("core:dashboard")
+        return redirect("portal:dashboard")
     form = VerificationForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -147,7 +149,7 @@ def verify(request):
                 )
             else:
                 messages.success(request, _("Your account is verified."))
-                return redirect("core:dashboard")
+                return redirect("portal:dashboard")
     return render(request, "accounts/verify.html", {"form": form}, status=status)
 
 
@@ -234,7 +236,7 @@ def email_change_confirm_view(request, token: str):
             messages.error(request, _("This e-mail address is already used by another account."))
             return redirect("core:home")
         messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": new_email})
-        return redirect("core:dashboard" if request.user.is_authenticated else "two_factor:login")
+        return redirect("portal:dashboard" if request.user.is_authenticated else "two_factor:login")
     return render(request, "accounts/email_change_confirm.html", {"new_email": new_email})
 
 
@@ -306,3 +308,18 @@ def account_delete(request):
         else:
             status = 400
     return render(request, "accounts/account_delete.html", {"form": form}, status=status)
+
+
+@require_POST
+def language_switch(request):
+    """The header's PL/EN switcher: remembers the choice in a cookie and, for a logged-in user, as their
+    preference (which otherwise wins over the cookie)."""
+    response = set_language(request)
+    language = request.POST.get("language")
+    user = request.user
+    # A session that passed the password but not the user's second factor changes nothing in the account;
+    # one still enrolling (no device yet) does, or its choice would lose to the stored preference.
+    completed = user.is_authenticated and (user.is_verified() or not user_has_device(user))
+    if completed and language in dict(settings.LANGUAGES):
+        user_language_set(user=user, language=language)
+    return response

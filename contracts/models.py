@@ -67,6 +67,20 @@ class ServicePlan(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def targets_snapshot(self) -> dict:
+        """The plan's targets per priority, as copied onto a ticket when it is opened (SPEC §5: a ticket
+        keeps the targets of the day it was opened)."""
+        return {
+            target.priority: {
+                "window": target.window,
+                "first_response_minutes": target.first_response_minutes,
+                "next_reply_minutes": target.next_reply_minutes,
+                "replacement_delivery": target.replacement_delivery,
+                "replacement_hours": target.replacement_hours,
+            }
+            for target in self.targets.all()
+        }
+
 
 class SlaTarget(models.Model):
     """The targets of one plan for one ticket priority: one row of the SPEC §5 table."""

@@ -3,30 +3,32 @@ nobody else sees any (SPEC §3)."""
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db.models import OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import User
+if TYPE_CHECKING:  # a type only: contracts sit below accounts (README "Layers")
+    from accounts.models import User
 
 from .models import Contract, ContractLine, serial_line_count
 from .notation import serial_display
 
 
-def _contracts_company(user: User) -> int | None:
+def _contracts_company(user: "User") -> int | None:
     """The company whose contracts the user may see: a verified customer's own; anybody else none."""
     if not user.is_authenticated or not user.is_verified_customer:
         return None
     return user.company_id
 
 
-def _visible_contracts(user: User) -> QuerySet[Contract]:
+def _visible_contracts(user: "User") -> QuerySet[Contract]:
     company_id = _contracts_company(user)
     return Contract.objects.none() if company_id is None else Contract.objects.filter(customer_id=company_id)
 
 
-def contracts_for_user(user: User) -> QuerySet[Contract]:
+def contracts_for_user(user: "User") -> QuerySet[Contract]:
     lines = ContractLine.objects.with_serial_line_count().order_by("pk")
     return (
         _visible_contracts(user)
@@ -36,7 +38,7 @@ def contracts_for_user(user: User) -> QuerySet[Contract]:
     )
 
 
-def active_contracts_for_user(user: User) -> QuerySet[Contract]:
+def active_contracts_for_user(user: "User") -> QuerySet[Contract]:
     today = timezone.localdate()
     return contracts_for_user(user).filter(starts_on__lte=today, ends_on__gte=today)
 
@@ -67,7 +69,7 @@ def _active_summary_query(company_id: int, today: date) -> QuerySet:
     )
 
 
-def active_contract_summaries(user: User) -> list[ContractSummary]:
+def active_contract_summaries(user: "User") -> list[ContractSummary]:
     """The user's active contracts with their lines, in one query of plain values (a contract with no line
     still comes, once, with empty line columns)."""
     company_id = _contracts_company(user)
@@ -81,7 +83,7 @@ def active_contract_summaries(user: User) -> list[ContractSummary]:
     return [ContractSummary(number, plan, tuple(lines)) for number, (plan, lines) in contracts.items()]
 
 
-def contract_for_user(user: User, number: str) -> Contract:
+def contract_for_user(user: "User", number: str) -> Contract:
     """The contract with this number if the user may see it, else 404 (never 403: no existence leak)."""
     contract = contracts_for_user(user).filter(number=number.strip().upper()).first()
     if contract is None:

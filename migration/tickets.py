@@ -24,7 +24,7 @@ from contracts.notation import contract_number_parse, serial_display, serial_par
 from core.text import email_address_validate
 from tickets.attachments import safe_name
 from tickets.models import Attachment, EventAction, Message, MessageKind, Source, Status, Ticket, TicketEvent
-from tickets.services._base import ticket_number_next
+from tickets.services.base import ticket_number_next
 
 from .records import ImportReport, RecordError, RecordSkipped, no_nul, text_field
 

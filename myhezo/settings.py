@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "sla",
     "operations",
     "migration",
+    "portal",
+    # Made-up data for `make run` (demo_data) and the benchmarks (bench_seed).
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -121,7 +124,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = ["accounts.backends.UserBackend"]
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "two_factor:login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "core:home"
 # ASVS 5.0 V6.2: at least 12 characters, no maximum (forms do not cut), not a common password, not like the
 # user's name or address, and no composition rule of any kind (V6.2.5): Django's NumericPasswordValidator,

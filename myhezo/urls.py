@@ -16,9 +16,9 @@ admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", include("core.urls")),
+    path("", include("portal.urls")),
     path("accounts/", include((two_factor.urlpatterns, "two_factor"))),
     path("accounts/", include("accounts.urls")),
-    path("contracts/", include("contracts.urls")),
     path("tickets/", include("tickets.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,11 +1,110 @@
-"""Service operations in the back office: replacements and allowance uses are read here and written on the
-ticket page (operations/desk.py) through the services; the plans' allowances are data edited here."""
+"""Service operations in the back office (SPEC §6, §7).
 
-from django.contrib import admin
+- On the engineers' ticket page, a desk panel (registered with the ticket admin below): approve and update a
+  replacement, record an allowance use. Each POST calls a service and goes back to the ticket with a message,
+  like the rest of the desk.
+- Replacements and allowance uses are read in their own lists; the plans' allowances are data edited here.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.forms import Form
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tickets.admin import DeskPanel, TicketAdmin
+
+from . import services
+from .forms import AllowanceUseForm, ReplacementApproveForm, ReplacementUpdateForm
 from .models import AllowanceUse, PlanAllowance, Replacement
+from .selectors import allowances_for_contracts, replacements_for_ticket
+
+# --- the desk panel on the ticket page ---------------------------------------------------------------
+
+
+def desk_context(ticket) -> dict:
+    replacements = list(replacements_for_ticket(ticket))
+    for replacement in replacements:
+        replacement.form = ReplacementUpdateForm.for_replacement(replacement)
+    rows = allowances_for_contracts([ticket.contract], timezone.localdate()).get(ticket.contract_id, [])
+    return {
+        "replacements": replacements,
+        "replacement_approve_form": ReplacementApproveForm(),
+        "allowance_rows": rows,
+        "allowance_form": AllowanceUseForm(kinds=[row.kind for row in rows]) if rows else None,
+    }
+
+
+def _form_errors(form: Form) -> str:
+    return " ".join(
+        f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
+        for name, errors in form.errors.items()
+    )
+
+
+def desk_views(model_admin: TicketAdmin) -> list[tuple[str, Callable]]:
+    """(name, view) pairs for `TicketAdmin.get_urls`: `<pk>/<name>/`, POST only, behind the admin login."""
+
+    run = model_admin.desk_run
+
+    def replacement_approve_view(request, pk):
+        ticket = model_admin.desk_ticket(pk)
+        form = ReplacementApproveForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return model_admin.desk_redirect(ticket)
+        return run(
+            request,
+            ticket,
+            lambda: services.replacement_approve(ticket=ticket, engineer=request.user, **form.cleaned_data),
+            gettext("The replacement has been approved and its delivery clock is running."),
+        )
+
+    def replacement_update_view(request, pk):
+        ticket = model_admin.desk_ticket(pk)
+        form = ReplacementUpdateForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return model_admin.desk_redirect(ticket)
+        data = dict(form.cleaned_data)
+        replacement = Replacement.objects.filter(pk=data.pop("replacement"), ticket=ticket).first()
+        if replacement is None:
+            raise Http404
+        return run(
+            request,
+            ticket,
+            lambda: services.replacement_update(replacement=replacement, engineer=request.user, **data),
+            gettext("The replacement has been saved."),
+        )
+
+    def allowance_use_view(request, pk):
+        ticket = model_admin.desk_ticket(pk)
+        form = AllowanceUseForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return model_admin.desk_redirect(ticket)
+        return run(
+            request,
+            ticket,
+            lambda: services.allowance_use_record(ticket=ticket, engineer=request.user, **form.cleaned_data),
+            gettext("The allowance use has been recorded."),
+        )
+
+    return [
+        ("rma_approve", replacement_approve_view),
+        ("rma_update", replacement_update_view),
+        ("allowance_use", allowance_use_view),
+    ]
+
+
+TicketAdmin.desk_panel_register(
+    DeskPanel(template="operations/_desk_boxes.html", context=desk_context, views=desk_views)
+)
+
+# --- the lists ---------------------------------------------------------------------------------------
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -6,3 +6,13 @@ class OperationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "operations"
     verbose_name = _("Service operations")
+
+    def ready(self):
+        from tickets.panels import TicketPagePanel, ticket_page_panel_register
+
+        from .selectors import replacements_panel
+
+        # The customer's ticket page shows the ticket's replacements (SPEC §6).
+        ticket_page_panel_register(
+            TicketPagePanel(template="operations/_ticket_replacements.html", context=replacements_panel)
+        )

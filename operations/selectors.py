@@ -8,6 +8,7 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from contracts.models import Contract
 from tickets.models import Ticket
@@ -75,3 +76,9 @@ def allowances_for_contracts(contracts: Iterable[Contract], today: date) -> dict
 def replacements_for_ticket(ticket: Ticket) -> QuerySet[Replacement]:
     """The replacements of a ticket the caller may read, oldest first, with their delivery clocks."""
     return ticket.replacements.select_related("delivery_clock").order_by("approved_at", "pk")
+
+
+def replacements_panel(ticket: Ticket) -> dict | None:
+    """The context of the customer's ticket-page box of replacements (tickets/panels.py), None when none."""
+    replacements = list(replacements_for_ticket(ticket))
+    return {"replacements": replacements, "now": timezone.now()} if replacements else None

@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.models import Contract, ReplacementDelivery
-from core.services import email_queue
+from core.outbox import email_queue
 from sla.businesstime import WARSAW
 from sla.models import ClockKind, ClockState
 from sla.services import clock_start, clock_stop, ticket_sla_refresh
 from tickets.models import EventAction, Status, Ticket
-from tickets.services._base import _event, _locked, _require_engineer, _touch
+from tickets.services.base import ENGINEERS, ticket_actor_check, ticket_event_record, ticket_lock, ticket_touch
 
 from .models import AllowanceKind, AllowanceUse, PlanAllowance, Replacement
 from .years import ContractYear, contract_year
@@ -58,8 +58,8 @@ def replacement_approve(
     *, ticket: Ticket, engineer: User, replacement_serial: str = "", carrier: str = "", tracking_number: str = ""
 ) -> Replacement:
     """The engineer confirms the fault and approves a replacement: the delivery clock starts now."""
-    _require_engineer(engineer)
-    ticket = _locked(ticket)
+    ticket_actor_check(user=engineer, allowed=ENGINEERS)
+    ticket = ticket_lock(ticket)
     if ticket.status == Status.CLOSED:
         raise ValidationError(_("A closed ticket cannot get a replacement. Reopen it first."), code="closed")
     target = ticket.sla_targets.get(ticket.priority) or {}
@@ -94,14 +94,14 @@ def replacement_approve(
     )
     replacement.full_clean()
     replacement.save()
-    _event(
+    ticket_event_record(
         ticket=ticket,
         actor=engineer,
         action=EventAction.REPLACEMENT,
         new=_("Replacement %(id)s approved, delivery due %(due)s.")
         % {"id": replacement.pk, "due": _when(clock.due_at)},
     )
-    _touch(ticket)
+    ticket_touch(ticket)
     ticket_sla_refresh(ticket)
     return replacement
 
@@ -128,8 +128,8 @@ def replacement_update(
 ) -> Replacement:
     """The engineer records the shipment, the delivery (which stops the delivery clock and sets the return
     deadline), the faulty unit's return, or a later delivery date agreed with the customer."""
-    _require_engineer(engineer)
-    ticket = _locked(replacement.ticket)
+    ticket_actor_check(user=engineer, allowed=ENGINEERS)
+    ticket = ticket_lock(replacement.ticket)
     replacement = (
         Replacement.objects.select_for_update(of=("self",)).select_related("delivery_clock").get(pk=replacement.pk)
     )
@@ -211,14 +211,14 @@ def replacement_update(
         return replacement
     replacement.full_clean()
     replacement.save()
-    _event(
+    ticket_event_record(
         ticket=ticket,
         actor=engineer,
         action=EventAction.REPLACEMENT,
         old=_("Replacement %(id)s") % {"id": replacement.pk},
         new="; ".join(changes),
     )
-    _touch(ticket)
+    ticket_touch(ticket)
     ticket_sla_refresh(ticket)
     return replacement
 
@@ -290,7 +290,7 @@ def allowance_used(*, contract: Contract, kind: str, year: ContractYear) -> int:
 @transaction.atomic
 def allowance_use_record(*, ticket: Ticket, kind: str, engineer: User, note: str = "") -> AllowanceUse:
     """An engineer records one use of the contract's allowance (SPEC §6); past the allowance it is refused."""
-    _require_engineer(engineer)
+    ticket_actor_check(user=engineer, allowed=ENGINEERS)
     if kind not in AllowanceKind.values:
         raise ValidationError(_("Choose what was done."), code="kind")
     label = AllowanceKind(kind).label
@@ -332,7 +332,7 @@ def allowance_use_record(*, ticket: Ticket, kind: str, engineer: User, note: str
     use = AllowanceUse(contract=contract, ticket=ticket, kind=kind, used_at=now, engineer=engineer, note=note.strip())
     use.full_clean()
     use.save()
-    _event(
+    ticket_event_record(
         ticket=ticket,
         actor=engineer,
         action=EventAction.ALLOWANCE,

@@ -1,5 +1,6 @@
 """SLA clocks on tickets (SPEC §5): when they start, pause, resume and stop, and the breach alerts.
-The ticket services call the `on_…` functions inside their own transactions; nothing here commits alone."""
+The `on_…` functions run inside the ticket services' transactions, as receivers of the ticket signals
+(sla/receivers.py); nothing here commits alone."""
 
 from datetime import datetime, timedelta
 
@@ -9,28 +10,15 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from contracts.models import ReplacementDelivery, ServicePlan
-from core.services import email_queue
+from contracts.models import ReplacementDelivery
+from core.outbox import email_queue
+from tickets.models import Status
 
 from . import businesstime
 from .models import ClockKind, ClockState, Outcome, SlaClock
 
 OPEN_STATES = (ClockState.RUNNING, ClockState.PAUSED)
 CONVERSATION = (ClockKind.RESPONSE, ClockKind.REPLY)
-
-
-def sla_targets_snapshot(plan: ServicePlan) -> dict:
-    """The plan's targets per priority, as copied onto a ticket when it is opened."""
-    return {
-        target.priority: {
-            "window": target.window,
-            "first_response_minutes": target.first_response_minutes,
-            "next_reply_minutes": target.next_reply_minutes,
-            "replacement_delivery": target.replacement_delivery,
-            "replacement_hours": target.replacement_hours,
-        }
-        for target in plan.targets.all()
-    }
 
 
 def clock_target(*, targets: dict, priority: str, kind: str) -> tuple[str, timedelta | None]:
@@ -75,7 +63,7 @@ def _targets_ensure(ticket) -> None:
     # A ticket carried over from the previous portal has no copied targets and no retroactive clocks; its
     # first clock (from its next message) takes the plan's targets of that moment.
     if not ticket.sla_targets:
-        ticket.sla_targets = sla_targets_snapshot(ticket.contract.plan)
+        ticket.sla_targets = ticket.contract.plan.targets_snapshot()
         ticket.save(update_fields=["sla_targets"])
 
 
@@ -177,8 +165,6 @@ def on_customer_message(ticket, at: datetime) -> None:
 
 
 def on_status_changed(ticket, *, old: str, new: str, at: datetime) -> None:
-    from tickets.models import Status
-
     if new == Status.WAITING:
         for clock in _open_clocks(ticket):
             if clock.state == ClockState.RUNNING:

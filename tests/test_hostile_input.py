@@ -34,7 +34,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from core.models import ContactMessage, OutboxEmail
-from core.services import outbox_email_send
+from core.outbox import outbox_email_send
 from migration.models import ImportRun
 from migration.services import legacy_import
 from tickets.models import Attachment, Message, Ticket, TicketCc
@@ -418,14 +418,14 @@ def test_logout_never_redirects_to_another_site(client, customer, next_url):
 
 @pytest.mark.parametrize("next_url", OPEN_REDIRECTS)
 def test_language_switch_never_redirects_to_another_site(client, next_url):
-    response = client.post("/language/", {"language": "en", "next": next_url}, HTTP_REFERER=next_url)
+    response = client.post("/accounts/language/", {"language": "en", "next": next_url}, HTTP_REFERER=next_url)
     assert response.status_code == 302
     assert response["Location"] == "/"
 
 
 def test_language_switch_ignores_a_hostile_language_code(client, customer, login_with_otp):
     login_with_otp(customer)
-    response = client.post("/language/", {"language": PAYLOAD, "next": "/contact/"})
+    response = client.post("/accounts/language/", {"language": PAYLOAD, "next": "/contact/"})
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.language == "pl"

@@ -190,7 +190,7 @@ def test_cookies_of_a_real_login_are_httponly_samesite_and_secure_behind_https(l
     done = step("/accounts/login/", {**form, "login_view-current_step": "token", "token-otp_token": code})
     assert done.status == 302
     assert step("/dashboard/").status == 200  # logged in with the second factor
-    step("/language/", {"csrfmiddlewaretoken": jar["csrftoken"], "language": "en", "next": "/dashboard/"})
+    step("/accounts/language/", {"csrfmiddlewaretoken": jar["csrftoken"], "language": "en", "next": "/dashboard/"})
 
     assert {django_settings.SESSION_COOKIE_NAME, "csrftoken", django_settings.LANGUAGE_COOKIE_NAME} <= set(seen)
     for header in seen.values():  # every cookie the portal set on the way, whatever it is for
@@ -205,7 +205,7 @@ django.setup()
 from django.test import Client
 client = Client(HTTP_HOST="myhezo.pl")
 page = client.get("/", secure=True)
-language = client.post("/language/", {"language": "en", "next": "/"}, secure=True)
+language = client.post("/accounts/language/", {"language": "en", "next": "/"}, secure=True)
 plain = client.get("/contact/")
 print(json.dumps({
     "status": page.status_code,

@@ -1,8 +1,11 @@
 """The engineers' desk (SPEC §7). Every change goes through `tickets.services`; this module only shows
 the ticket and hands forms to the services."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from typing import ClassVar
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -21,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from contracts.models import Priority
-from operations.desk import desk_actions, desk_context
 
 from . import services
 from .forms import AssignForm, EngineerReplyForm, PhoneContactForm, PhoneIntakeForm, PriorityForm, StatusForm
@@ -118,8 +120,26 @@ def _when(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+@dataclass(frozen=True)
+class DeskPanel:
+    """A box that an app above `tickets` adds to the engineers' ticket page (README "Layers"): drawn from
+    `template` with `context(ticket)`, its POST views at `<pk>/<name>/` (URL name `admin:tickets_ticket_<name>`)
+    from `views(ticket_admin)`. Registered with `TicketAdmin.desk_panel_register` in that app's admin.py."""
+
+    template: str
+    context: Callable[[Ticket], dict]
+    views: Callable[["TicketAdmin"], list[tuple[str, Callable]]]
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
+    desk_panels: ClassVar[list[DeskPanel]] = []
+
+    @classmethod
+    def desk_panel_register(cls, panel: DeskPanel) -> None:
+        if panel not in cls.desk_panels:
+            cls.desk_panels.append(panel)
+
     paginator = CappedCountPaginator
     # 100 rows of 11 columns: each column is a plain method, so a row costs a few calls rather than the admin's
     # generic field display (choices rebuilt, a static() lookup per icon, the URL resolved again per link).
@@ -205,7 +225,7 @@ class TicketAdmin(admin.ModelAdmin):
             ("status", self.status_view),
             ("priority", self.priority_view),
             ("phone", self.phone_view),
-            *desk_actions(self),  # replacement (RMA) and allowance use: operations/desk.py
+            *(action for panel in self.desk_panels for action in panel.views(self)),
         ]
         return [path(f"<int:pk>/{name}/", wrap(view), name=f"tickets_ticket_{name}") for name, view in actions] + [
             path(
@@ -226,7 +246,8 @@ class TicketAdmin(admin.ModelAdmin):
 
     # --- the ticket page -------------------------------------------------------------------------
 
-    def _ticket(self, pk) -> Ticket:
+    def desk_ticket(self, pk) -> Ticket:
+        """The ticket of a desk URL, or 404."""
         if not str(pk).isascii() or not str(pk).isdigit():  # an id typed by hand: not found, not an error
             raise Http404
         ticket = (
@@ -244,7 +265,7 @@ class TicketAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise Http404
-        return self._desk(request, self._ticket(object_id))
+        return self._desk(request, self.desk_ticket(object_id))
 
     def _desk(self, request, ticket, **forms):
         dialog = ticket.messages.prefetch_related(
@@ -269,24 +290,27 @@ class TicketAdmin(admin.ModelAdmin):
             "status_form": StatusForm(initial={"status": ticket.status}),
             "priority_form": PriorityForm(initial={"priority": ticket.priority}),
             "phone_form": forms.get("phone_form") or PhoneContactForm(),
-            **desk_context(ticket),
+            **{name: value for panel in self.desk_panels for name, value in panel.context(ticket).items()},
+            "desk_panel_templates": [panel.template for panel in self.desk_panels],
         }
         return TemplateResponse(request, "admin/tickets/ticket/desk.html", context, status=400 if forms else 200)
 
-    def _back(self, ticket):
+    def desk_redirect(self, ticket):
+        """Back to the ticket's desk page (after a POST, with its message)."""
         return redirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
 
-    def _run(self, request, ticket, action, success: str):
+    def desk_run(self, request, ticket, action: Callable[[], object], success: str):
+        """Call a service: its refusal becomes the page's error message, else `success` is shown."""
         try:
             action()
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, success)
-        return self._back(ticket)
+        return self.desk_redirect(ticket)
 
     def reply_view(self, request, pk):
-        ticket = self._ticket(pk)
+        ticket = self.desk_ticket(pk)
         form = EngineerReplyForm(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -304,29 +328,29 @@ class TicketAdmin(admin.ModelAdmin):
                     messages.success(request, gettext("The internal note has been added."))
                 else:
                     messages.success(request, gettext("The reply has been sent to the customer."))
-                return self._back(ticket)
+                return self.desk_redirect(ticket)
         return self._desk(request, ticket, reply_form=form)
 
     def phone_view(self, request, pk):
-        ticket = self._ticket(pk)
+        ticket = self.desk_ticket(pk)
         form = PhoneContactForm(request.POST)
         if form.is_valid():
             services.ticket_phone_contact_log(ticket=ticket, engineer=request.user, body=form.cleaned_data["body"])
             messages.success(request, gettext("The phone contact has been logged."))
-            return self._back(ticket)
+            return self.desk_redirect(ticket)
         return self._desk(request, ticket, phone_form=form)
 
     def assign_view(self, request, pk):
-        ticket = self._ticket(pk)
+        ticket = self.desk_ticket(pk)
         if "assign_to_me" in request.POST:
             assignee = request.user
         else:
             form = AssignForm(request.POST)
             if not form.is_valid():
                 messages.error(request, gettext("Choose an engineer."))
-                return self._back(ticket)
+                return self.desk_redirect(ticket)
             assignee = form.cleaned_data["assignee"]
-        return self._run(
+        return self.desk_run(
             request,
             ticket,
             lambda: services.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee),
@@ -334,12 +358,12 @@ class TicketAdmin(admin.ModelAdmin):
         )
 
     def status_view(self, request, pk):
-        ticket = self._ticket(pk)
+        ticket = self.desk_ticket(pk)
         form = StatusForm(request.POST)
         if not form.is_valid():
             messages.error(request, gettext("Choose a status."))
-            return self._back(ticket)
-        return self._run(
+            return self.desk_redirect(ticket)
+        return self.desk_run(
             request,
             ticket,
             lambda: services.ticket_status_change(ticket=ticket, actor=request.user, to=form.cleaned_data["status"]),
@@ -347,12 +371,12 @@ class TicketAdmin(admin.ModelAdmin):
         )
 
     def priority_view(self, request, pk):
-        ticket = self._ticket(pk)
+        ticket = self.desk_ticket(pk)
         form = PriorityForm(request.POST)
         if not form.is_valid():
             messages.error(request, gettext("Choose a priority."))
-            return self._back(ticket)
-        return self._run(
+            return self.desk_redirect(ticket)
+        return self.desk_run(
             request,
             ticket,
             lambda: services.ticket_priority_change(
@@ -388,7 +412,7 @@ class TicketAdmin(admin.ModelAdmin):
                 form.add_error(None, error)
             else:
                 messages.success(request, gettext("Ticket %(number)s has been opened.") % {"number": ticket.number})
-                return self._back(ticket)
+                return self.desk_redirect(ticket)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

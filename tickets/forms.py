@@ -8,11 +8,14 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import ContractLine, Priority
+from accounts.models import User
+from contracts.models import Contract, ContractLine, Priority
+from contracts.notation import contract_number_parse
 from core.forms import EmailAddressField, text_one_line_field_clean
 from core.text import text_one_line
 
 from .attachments import allowed_extensions, attachments_check
+from .models import Status
 from .services import emails_clean
 
 PRIORITY_EXPLAINED = {
@@ -163,8 +166,6 @@ class TicketFilterForm(forms.Form):
         return self.cleaned_data["contract"].strip().upper()
 
     def __init__(self, *args, contracts: list[str], **kwargs):
-        from .models import Status
-
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("all")), ("open", _("open")), *Status.choices]
         self.fields["priority"].choices = [("", _("all")), *Priority.choices]
@@ -186,8 +187,6 @@ class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=None, required=False)
 
     def __init__(self, *args, **kwargs):
-        from accounts.models import User
-
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = User.objects.filter(is_staff=True, is_active=True).order_by("email")
 
@@ -196,8 +195,6 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"))
 
     def __init__(self, *args, **kwargs):
-        from .models import Status
-
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = Status.choices
 
@@ -232,9 +229,6 @@ class PhoneIntakeForm(forms.Form):
     partner_access = forms.BooleanField(label=_("The caller lets the reseller see this ticket"), required=False)
 
     def clean_contract_number(self):
-        from contracts.models import Contract
-        from contracts.notation import contract_number_parse
-
         number = contract_number_parse(self.cleaned_data["contract_number"])
         contract = Contract.objects.filter(number=number).select_related("customer", "reseller").first()
         if contract is None:

@@ -14,11 +14,11 @@ from accounts.access import customer_required, verified_required
 from contracts.models import ContractLine, Priority
 from contracts.selectors import active_contracts_for_user
 from core.fragments import fragment
-from operations.selectors import replacements_for_ticket
 
 from . import services
 from .forms import CcAddForm, EscalateForm, ReplyForm, TicketCreateForm, TicketFilterForm
 from .models import Attachment, Ticket
+from .panels import ticket_page_panels_render
 from .selectors import (
     TICKET_LIST_ORDER,
     TicketFilters,
@@ -119,7 +119,7 @@ def _detail(request, ticket: Ticket, *, status: int = 200, reply_form=None, cc_f
             "".join(fragment("tickets/_message.html", number=ticket.number, message=message) for message in dialog)
         ),
         "clocks": list(ticket.clocks.all()),
-        "replacements": list(replacements_for_ticket(ticket)),
+        "panels": ticket_page_panels_render(request, ticket),
         "now": timezone.now(),
         "ccs": list(ticket.ccs.all()) if is_customer else [],
         "partner_reads": partner_reads_for_user(request.user, ticket),

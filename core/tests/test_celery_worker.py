@@ -18,7 +18,7 @@ from django.core import mail
 from django.db import connection, transaction
 
 from conftest import skip_or_fail
-from core import services
+from core import outbox
 from core.models import OutboxEmail
 from core.tests.mail_backends import written_messages
 from myhezo.celery import app as celery_app
@@ -138,7 +138,7 @@ def test_contact_message_is_delivered_by_a_real_worker(worker, client):
 
 
 def test_sweep_run_by_the_worker_sends_a_lost_email_exactly_once(worker, settings):
-    email = services.email_queue(
+    email = outbox.email_queue(
         to=["helpdesk@example.com"],
         template="core/emails/contact_message",
         context={"contact": {"name": "Jan", "email": "jan@example.com", "message": "Zgubiona wiadomość"}},
@@ -170,7 +170,7 @@ def message_ids(mail_dir: Path) -> Counter:
 
 def test_a_worker_killed_mid_send_and_restarted_delivers_every_email_exactly_once(workers, settings):
     for i in range(20):
-        services.email_queue(
+        outbox.email_queue(
             to=[f"klient{i:02d}@example.com"],
             template="core/emails/contact_message",
             context={"contact": {"name": f"Klient {i:02d}", "email": "jan@example.com", "message": "Dzień dobry"}},
@@ -192,11 +192,11 @@ def test_a_worker_killed_mid_send_and_restarted_delivers_every_email_exactly_onc
     # queues every pending row again, so e-mails whose first task is still queued get a second one.
     workers.start()
     settings.MYHEZO_OUTBOX_RETRY_AFTER = timedelta(0)
-    assert services.outbox_sweep() == 15
+    assert outbox.outbox_sweep() == 15
     assert wait_for(lambda: not OutboxEmail.objects.exclude(status=OutboxEmail.Status.SENT).exists())
     # One worker takes the queue in order: once an e-mail queued last is sent, every duplicate task
     # queued before it has run.
-    last = services.email_queue(
+    last = outbox.email_queue(
         to=["ostatni@example.com"],
         template="core/emails/contact_message",
         context={"contact": {"name": "Ostatni", "email": "jan@example.com", "message": "Dzień dobry"}},
@@ -205,5 +205,5 @@ def test_a_worker_killed_mid_send_and_restarted_delivers_every_email_exactly_onc
     assert wait_for(lambda: OutboxEmail.objects.get(pk=last.pk).status == OutboxEmail.Status.SENT)
 
     rows = OutboxEmail.objects.all()
-    assert message_ids(workers.mail_dir) == Counter(services.outbox_message_id(row) for row in rows)
+    assert message_ids(workers.mail_dir) == Counter(outbox.outbox_message_id(row) for row in rows)
     assert len(rows) == 21 and {(row.status, row.attempts) for row in rows} == {(OutboxEmail.Status.SENT, 1)}

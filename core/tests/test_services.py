@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from core import services
+from core import outbox, services
 from core.emails import email_render
 from core.models import ContactMessage, OutboxEmail
 
@@ -57,8 +57,8 @@ def test_nothing_is_sent_before_commit_and_nothing_if_the_transaction_rolls_back
 
 def test_an_outbox_email_is_sent_once_however_often_it_is_delivered():
     email = queue_email("a@example.com")
-    assert services.outbox_email_send(email_id=email.pk) is True
-    assert services.outbox_email_send(email_id=email.pk) is False
+    assert outbox.outbox_email_send(email_id=email.pk) is True
+    assert outbox.outbox_email_send(email_id=email.pk) is False
     assert len(mail.outbox) == 1
 
 
@@ -67,12 +67,12 @@ def test_a_resent_outbox_email_keeps_its_message_id():
     # out again; the same Message-ID lets mail clients recognise the copy.
     email = queue_email("a@example.com")
     other = queue_email("b@example.com")
-    services.outbox_email_send(email_id=email.pk)
+    outbox.outbox_email_send(email_id=email.pk)
     OutboxEmail.objects.filter(pk=email.pk).update(status=OutboxEmail.Status.PENDING, sent_at=None)
-    services.outbox_email_send(email_id=email.pk)
-    services.outbox_email_send(email_id=other.pk)
+    outbox.outbox_email_send(email_id=email.pk)
+    outbox.outbox_email_send(email_id=other.pk)
     first, second, third = (m.message()["Message-ID"] for m in mail.outbox)
-    assert first == second == services.outbox_message_id(email)
+    assert first == second == outbox.outbox_message_id(email)
     assert first.startswith(f"<outbox-{email.pk}.") and first.endswith("@myhezo.pl>")
     assert third != first
 
@@ -81,7 +81,7 @@ def test_a_transient_smtp_failure_is_recorded_and_raised_for_retry(settings):
     settings.EMAIL_BACKEND = "core.tests.test_services.FailingBackend"
     email = queue_email("a@example.com")
     with pytest.raises(smtplib.SMTPException):
-        services.outbox_email_send(email_id=email.pk)
+        outbox.outbox_email_send(email_id=email.pk)
     email.refresh_from_db()
     assert email.status == OutboxEmail.Status.PENDING
     assert email.attempts == 1
@@ -91,9 +91,9 @@ def test_a_transient_smtp_failure_is_recorded_and_raised_for_retry(settings):
 def test_after_the_last_attempt_the_email_is_marked_failed(settings):
     settings.EMAIL_BACKEND = "core.tests.test_services.FailingBackend"
     email = queue_email("a@example.com")
-    OutboxEmail.objects.filter(pk=email.pk).update(attempts=services.OUTBOX_MAX_ATTEMPTS - 1)
+    OutboxEmail.objects.filter(pk=email.pk).update(attempts=outbox.OUTBOX_MAX_ATTEMPTS - 1)
     with pytest.raises(smtplib.SMTPException):
-        services.outbox_email_send(email_id=email.pk)
+        outbox.outbox_email_send(email_id=email.pk)
     email.refresh_from_db()
     assert email.status == OutboxEmail.Status.FAILED
 
@@ -105,7 +105,7 @@ def test_sweep_delivers_pending_emails_that_are_overdue_only(django_capture_on_c
         with django_capture_on_commit_callbacks(execute=False):
             fresh = queue_email("new@example.com")
         with django_capture_on_commit_callbacks(execute=True):
-            assert services.outbox_sweep() == 1
+            assert outbox.outbox_sweep() == 1
     assert [m.to for m in mail.outbox] == [["old@example.com"]]
     old.refresh_from_db()
     fresh.refresh_from_db()
@@ -135,7 +135,7 @@ def test_plain_text_part_is_not_html_escaped_but_html_part_is():
 
 
 def queue_email(to: str):
-    return services.email_queue(
+    return outbox.email_queue(
         to=[to], template="core/emails/contact_message", context={"contact": _contact()}, language="pl"
     )
 

@@ -1,7 +1,10 @@
 """Every change to a ticket (SPEC §4, §7, §9). Each function is one transaction: the change, its history
-row and its e-mails (through the outbox) all happen, or none of them. Views, admin and tasks call these."""
+row and its e-mails (through the outbox) all happen, or none of them. Views, admin and tasks call these.
+The building blocks of a ticket change (`ticket_lock`, `ticket_actor_check`, `ticket_event_record`,
+`ticket_touch`, `ticket_number_next`) are in `tickets.services.base`, for the apps above that change tickets
+too (operations, migration)."""
 
-from ._base import emails_clean
+from .base import emails_clean
 from .changes import (
     ticket_assign,
     ticket_cc_add,

@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.models import Priority
-from core.services import email_queue
-from sla.services import on_priority_changed
+from core.outbox import email_queue
 
 from ..models import (
     EventAction,
@@ -17,15 +16,18 @@ from ..models import (
     Ticket,
     TicketCc,
 )
-from ._base import (
-    _event,
+from ..signals import ticket_priority_changed
+from .base import (
+    CUSTOMERS,
+    ENGINEERS,
+    ENGINEERS_OR_CUSTOMERS,
     _links,
-    _locked,
     _name_of,
-    _require_customer_of,
-    _require_engineer,
-    _touch,
     emails_clean,
+    ticket_actor_check,
+    ticket_event_record,
+    ticket_lock,
+    ticket_touch,
 )
 
 # --- the rest of the ticket page ---------------------------------------------------------------------
@@ -33,9 +35,8 @@ from ._base import (
 
 @transaction.atomic
 def ticket_cc_add(*, ticket: Ticket, actor: User, email: str) -> TicketCc:
-    if not actor.is_staff:
-        _require_customer_of(ticket, actor)
-    ticket = _locked(ticket)
+    ticket_actor_check(user=actor, company_id=ticket.company_id, allowed=ENGINEERS_OR_CUSTOMERS)
+    ticket = ticket_lock(ticket)
     cleaned = emails_clean([email])
     if not cleaned:
         raise ValidationError(_("Enter an e-mail address."), code="cc_empty")
@@ -48,26 +49,25 @@ def ticket_cc_add(*, ticket: Ticket, actor: User, email: str) -> TicketCc:
             _("Add at most %(limit)d CC addresses."), code="cc_count", params={"limit": settings.MYHEZO_TICKET_MAX_CCS}
         )
     cc = TicketCc.objects.create(ticket=ticket, email=cleaned[0])
-    _event(ticket=ticket, actor=actor, action=EventAction.CC_ADDED, new=cc.email)
+    ticket_event_record(ticket=ticket, actor=actor, action=EventAction.CC_ADDED, new=cc.email)
     return cc
 
 
 @transaction.atomic
 def ticket_cc_remove(*, ticket: Ticket, actor: User, email: str) -> None:
-    if not actor.is_staff:
-        _require_customer_of(ticket, actor)
-    ticket = _locked(ticket)
+    ticket_actor_check(user=actor, company_id=ticket.company_id, allowed=ENGINEERS_OR_CUSTOMERS)
+    ticket = ticket_lock(ticket)
     deleted, _rows = ticket.ccs.filter(email=email.strip().lower()).delete()
     if not deleted:
         raise ValidationError(_("%(email)s is not a CC of this ticket."), code="cc_missing", params={"email": email})
-    _event(ticket=ticket, actor=actor, action=EventAction.CC_REMOVED, old=email.strip().lower())
+    ticket_event_record(ticket=ticket, actor=actor, action=EventAction.CC_REMOVED, old=email.strip().lower())
 
 
 @transaction.atomic
 def ticket_partner_access_set(*, ticket: Ticket, actor: User, allowed: bool) -> Ticket:
     """The customer lets the reseller read the ticket, or takes that back (effective at once)."""
-    _require_customer_of(ticket, actor)
-    ticket = _locked(ticket)
+    ticket_actor_check(user=actor, company_id=ticket.company_id, allowed=CUSTOMERS)
+    ticket = ticket_lock(ticket)
     if allowed and ticket.contract.reseller_id is None:
         raise ValidationError(
             _("Contract %(number)s was not sold by a reseller, so there is nobody to share the ticket with."),
@@ -76,23 +76,25 @@ def ticket_partner_access_set(*, ticket: Ticket, actor: User, allowed: bool) -> 
         )
     if ticket.partner_access != allowed:
         old = ticket.partner_access
-        _touch(ticket, partner_access=allowed)
-        _event(ticket=ticket, actor=actor, action=EventAction.PARTNER_ACCESS, old=str(old), new=str(allowed))
+        ticket_touch(ticket, partner_access=allowed)
+        ticket_event_record(
+            ticket=ticket, actor=actor, action=EventAction.PARTNER_ACCESS, old=str(old), new=str(allowed)
+        )
     return ticket
 
 
 @transaction.atomic
 def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
     """The customer escalates an open ticket: it is flagged and the escalation mailbox is told."""
-    _require_customer_of(ticket, actor)
-    ticket = _locked(ticket)
+    ticket_actor_check(user=actor, company_id=ticket.company_id, allowed=CUSTOMERS)
+    ticket = ticket_lock(ticket)
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Say why the ticket needs escalating."), code="reason_missing")
     if ticket.status == Status.CLOSED:
         raise ValidationError(_("A closed ticket cannot be escalated. Reopen it first."), code="closed")
-    _touch(ticket, escalated_at=timezone.now(), escalation_reason=reason)
-    _event(ticket=ticket, actor=actor, action=EventAction.ESCALATED, new=reason)
+    ticket_touch(ticket, escalated_at=timezone.now(), escalation_reason=reason)
+    ticket_event_record(ticket=ticket, actor=actor, action=EventAction.ESCALATED, new=reason)
     email_queue(
         to=[settings.MYHEZO_ESCALATION_EMAIL],
         template="tickets/emails/ticket_escalated",
@@ -105,26 +107,26 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
 
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Ticket:
-    _require_engineer(actor)
+    ticket_actor_check(user=actor, allowed=ENGINEERS)
     if assignee is not None:
-        _require_engineer(assignee)
-    ticket = _locked(ticket)
+        ticket_actor_check(user=assignee, allowed=ENGINEERS)
+    ticket = ticket_lock(ticket)
     if ticket.assignee_id != (assignee.pk if assignee else None):
         old = _name_of(ticket.assignee) if ticket.assignee_id else ""
-        _touch(ticket, assignee=assignee)
-        _event(ticket=ticket, actor=actor, action=EventAction.ASSIGNEE, old=old, new=_name_of(assignee))
+        ticket_touch(ticket, assignee=assignee)
+        ticket_event_record(ticket=ticket, actor=actor, action=EventAction.ASSIGNEE, old=old, new=_name_of(assignee))
     return ticket
 
 
 @transaction.atomic
 def ticket_priority_change(*, ticket: Ticket, actor: User, priority: str) -> Ticket:
-    _require_engineer(actor)
+    ticket_actor_check(user=actor, allowed=ENGINEERS)
     if priority not in Priority.values:
         raise ValidationError(_("Choose a priority."), code="priority")
-    ticket = _locked(ticket)
+    ticket = ticket_lock(ticket)
     if ticket.priority != priority:
         old = ticket.priority
-        _touch(ticket, priority=priority)
-        on_priority_changed(ticket)
-        _event(ticket=ticket, actor=actor, action=EventAction.PRIORITY, old=old, new=priority)
+        ticket_touch(ticket, priority=priority)
+        ticket_priority_changed.send(sender=Ticket, ticket=ticket)
+        ticket_event_record(ticket=ticket, actor=actor, action=EventAction.PRIORITY, old=old, new=priority)
     return ticket

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from sla.services import on_customer_message, on_engineer_contact
 
 from ..models import (
     EventAction,
@@ -17,17 +16,19 @@ from ..models import (
     Status,
     Ticket,
 )
-from ._base import (
+from ..signals import ticket_customer_message, ticket_engineer_contact
+from .base import (
+    CUSTOMERS,
+    ENGINEERS,
     _atomic_with_files,
-    _event,
-    _locked,
     _message_add,
     _name_of,
     _notify_customers,
     _notify_engineers,
-    _require_customer_of,
-    _require_engineer,
-    _touch,
+    ticket_actor_check,
+    ticket_event_record,
+    ticket_lock,
+    ticket_touch,
 )
 from .status import _status_set
 
@@ -36,9 +37,9 @@ from .status import _status_set
 
 def ticket_reply(*, ticket: Ticket, author: User, body: str, attachments: Sequence[UploadedFile] = ()) -> Message:
     """A customer writes in the dialog. A ticket waiting for the customer goes back to the engineers."""
-    _require_customer_of(ticket, author)
+    ticket_actor_check(user=author, company_id=ticket.company_id, allowed=CUSTOMERS)
     with _atomic_with_files() as stored:
-        ticket = _locked(ticket)
+        ticket = ticket_lock(ticket)
         if ticket.status == Status.CLOSED:
             raise ValidationError(_("The ticket is closed. Reopen it to write again."), code="closed")
         message = _message_add(
@@ -53,8 +54,8 @@ def ticket_reply(*, ticket: Ticket, author: User, body: str, attachments: Sequen
         )
         if ticket.status == Status.WAITING:
             _status_set(ticket=ticket, actor=author, to=Status.IN_PROGRESS)
-        on_customer_message(ticket, at=message.created_at)
-        _touch(ticket)
+        ticket_customer_message.send(sender=Ticket, ticket=ticket, at=message.created_at)
+        ticket_touch(ticket)
         context = {"message": message, "attachments": list(message.attachments.all())}
         _notify_customers(
             ticket=ticket, template="tickets/emails/ticket_message", context=context, exclude=author.email
@@ -75,9 +76,9 @@ def ticket_engineer_reply(
 ) -> Message:
     """An engineer's public reply (mailed to the reporter and every CC) or internal note (mailed to
     nobody, never shown outside the back office)."""
-    _require_engineer(engineer)
+    ticket_actor_check(user=engineer, allowed=ENGINEERS)
     with _atomic_with_files() as stored:
-        ticket = _locked(ticket)
+        ticket = ticket_lock(ticket)
         message = _message_add(
             ticket=ticket,
             kind=MessageKind.NOTE if internal else MessageKind.REPLY,
@@ -92,8 +93,8 @@ def ticket_engineer_reply(
             return message
         if ticket.status == Status.NEW:
             _status_set(ticket=ticket, actor=engineer, to=Status.IN_PROGRESS)
-        on_engineer_contact(ticket, at=message.created_at)
-        _touch(ticket)
+        ticket_engineer_contact.send(sender=Ticket, ticket=ticket, at=message.created_at)
+        ticket_touch(ticket)
         _notify_customers(
             ticket=ticket,
             template="tickets/emails/ticket_message",
@@ -105,8 +106,8 @@ def ticket_engineer_reply(
 @transaction.atomic
 def ticket_phone_contact_log(*, ticket: Ticket, engineer: User, body: str) -> Message:
     """A phone call with the customer, logged for the engineers (it counts as a reply for the SLA)."""
-    _require_engineer(engineer)
-    ticket = _locked(ticket)
+    ticket_actor_check(user=engineer, allowed=ENGINEERS)
+    ticket = ticket_lock(ticket)
     message = _message_add(
         ticket=ticket,
         kind=MessageKind.PHONE,
@@ -116,7 +117,7 @@ def ticket_phone_contact_log(*, ticket: Ticket, engineer: User, body: str) -> Me
         body=body,
         stored=[],
     )
-    _event(ticket=ticket, actor=engineer, action=EventAction.PHONE_CONTACT)
-    on_engineer_contact(ticket, at=message.created_at)
-    _touch(ticket)
+    ticket_event_record(ticket=ticket, actor=engineer, action=EventAction.PHONE_CONTACT)
+    ticket_engineer_contact.send(sender=Ticket, ticket=ticket, at=message.created_at)
+    ticket_touch(ticket)
     return message

@@ -12,7 +12,6 @@ from accounts.models import User
 from contracts.models import Contract, ContractLine
 from contracts.notation import SerialInput, serial_parse
 from core.text import text_one_line
-from sla.services import on_ticket_opened, sla_targets_snapshot
 
 from ..models import (
     EventAction,
@@ -21,15 +20,18 @@ from ..models import (
     Ticket,
     TicketCc,
 )
-from ._base import (
+from ..signals import ticket_opened
+from .base import (
+    CUSTOMERS,
+    ENGINEERS,
     _atomic_with_files,
-    _event,
     _message_add,
     _name_of,
     _notify_customers,
     _notify_engineers,
-    _require_engineer,
     emails_clean,
+    ticket_actor_check,
+    ticket_event_record,
     ticket_number_next,
 )
 
@@ -85,13 +87,13 @@ def _ticket_insert(
         reporter_email=reporter_email.lower(),
         language=language,
         partner_access=partner_access,
-        sla_targets=sla_targets_snapshot(contract.plan),
+        sla_targets=contract.plan.targets_snapshot(),
         created_at=now,
         last_activity_at=now,
     )
     ticket.full_clean()
     ticket.save()
-    on_ticket_opened(ticket)
+    ticket_opened.send(sender=Ticket, ticket=ticket)
     message = _message_add(
         ticket=ticket,
         kind=MessageKind.REPLY,
@@ -104,7 +106,7 @@ def _ticket_insert(
     )
     for email in ccs:
         TicketCc.objects.create(ticket=ticket, email=email)
-    _event(ticket=ticket, actor=actor, action=EventAction.CREATED, new=ticket.get_source_display())
+    ticket_event_record(ticket=ticket, actor=actor, action=EventAction.CREATED, new=ticket.get_source_display())
     context = {"message": message, "attachments": list(message.attachments.all())}
     _notify_customers(ticket=ticket, template="tickets/emails/ticket_created", context=context)
     _notify_engineers(
@@ -125,8 +127,10 @@ def ticket_create(
     partner_access: bool = False,
 ) -> Ticket:
     """A verified customer opens a ticket on a device line of an active contract of their company."""
-    if not author.is_verified_customer or line.contract.customer_id != author.company_id:
-        raise ValidationError(_("Choose a device of your company's contract."), code="line_not_yours")
+    try:
+        ticket_actor_check(user=author, company_id=line.contract.customer_id, allowed=CUSTOMERS)
+    except ValidationError:
+        raise ValidationError(_("Choose a device of your company's contract."), code="line_not_yours") from None
     with _atomic_with_files() as stored:
         return _ticket_insert(
             line=line,
@@ -180,7 +184,7 @@ def ticket_create_by_phone(
 ) -> Ticket:
     """An engineer takes a call and opens the ticket on behalf of the customer's contact person. The
     contact is linked to their portal account when they have one in that company."""
-    _require_engineer(engineer)
+    ticket_actor_check(user=engineer, allowed=ENGINEERS)
     line = contract_line_for_serial(contract=contract, serial=serial)
     contact_email = contact_email.strip().lower()
     reporter = User.objects.filter(email=contact_email, company_id=contract.customer_id).first()

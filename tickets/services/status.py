@@ -6,22 +6,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from sla.services import on_status_changed
 
 from ..models import (
     EventAction,
     Status,
     Ticket,
 )
-from ._base import (
-    _event,
-    _locked,
+from ..signals import ticket_status_changed
+from .base import (
+    CUSTOMERS,
+    ENGINEERS,
+    ENGINEERS_OR_CUSTOMERS,
     _name_of,
     _notify_customers,
     _notify_engineers,
-    _require_customer_of,
-    _require_engineer,
-    _touch,
+    ticket_actor_check,
+    ticket_event_record,
+    ticket_lock,
+    ticket_touch,
 )
 
 # The only status moves there are. Reopening is closed → in progress.
@@ -49,21 +51,21 @@ def _status_set(*, ticket: Ticket, actor: User, to: str) -> bool:
             params={"old": Status(old).label, "new": Status(to).label},
         )
     now = timezone.now()
-    _touch(ticket, status=to, closed_at=now if to == Status.CLOSED else None)
-    _event(ticket=ticket, actor=actor, action=EventAction.STATUS, old=old, new=to)
-    on_status_changed(ticket, old=old, new=to, at=now)
+    ticket_touch(ticket, status=to, closed_at=now if to == Status.CLOSED else None)
+    ticket_event_record(ticket=ticket, actor=actor, action=EventAction.STATUS, old=old, new=to)
+    ticket_status_changed.send(sender=Ticket, ticket=ticket, old=old, new=to, at=now)
     return True
 
 
 @transaction.atomic
 def ticket_status_change(*, ticket: Ticket, actor: User, to: str) -> Ticket:
     """An engineer sets the status (SPEC §7); the reporter and CCs are told."""
-    _require_engineer(actor)
+    ticket_actor_check(user=actor, allowed=ENGINEERS)
     return _status_change_notify(ticket=ticket, actor=actor, to=to)
 
 
 def _status_change_notify(*, ticket: Ticket, actor: User, to: str) -> Ticket:
-    ticket = _locked(ticket)
+    ticket = ticket_lock(ticket)
     old = ticket.status
     if _status_set(ticket=ticket, actor=actor, to=to):
         _notify_customers(
@@ -78,9 +80,8 @@ def _status_change_notify(*, ticket: Ticket, actor: User, to: str) -> Ticket:
 @transaction.atomic
 def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
     """The customer marks the problem solved (or an engineer closes the ticket)."""
-    if not actor.is_staff:
-        _require_customer_of(ticket, actor)
-    ticket = _locked(ticket)
+    ticket_actor_check(user=actor, company_id=ticket.company_id, allowed=ENGINEERS_OR_CUSTOMERS)
+    ticket = ticket_lock(ticket)
     if ticket.status == Status.CLOSED:
         raise ValidationError(_("The ticket is already closed."), code="already_closed")
     return _status_change_notify(ticket=ticket, actor=actor, to=Status.CLOSED)
@@ -89,8 +90,8 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
 @transaction.atomic
 def ticket_reopen(*, ticket: Ticket, actor: User) -> Ticket:
     """A closed ticket can be reopened at any time (SPEC §4); the engineers are told."""
-    _require_customer_of(ticket, actor)
-    ticket = _locked(ticket)
+    ticket_actor_check(user=actor, company_id=ticket.company_id, allowed=CUSTOMERS)
+    ticket = ticket_lock(ticket)
     if ticket.status != Status.CLOSED:
         raise ValidationError(_("Only a closed ticket can be reopened."), code="not_closed")
     ticket = _status_change_notify(ticket=ticket, actor=actor, to=Status.IN_PROGRESS)

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from contracts.models import Priority, ServicePlan
 from sla.businesstime import WARSAW
 from sla.models import ClockKind
-from sla.services import clock_due, sla_targets_snapshot
+from sla.services import clock_due
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             raise CommandError(f"START is not an ISO 8601 date and time: {start!r}") from None
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=WARSAW)
-        targets = sla_targets_snapshot(service_plan)
+        targets = service_plan.targets_snapshot()
         if priority not in targets:
             raise CommandError(f"Plan {service_plan.name} has no SLA target for priority {priority}.")
         try:

@@ -3,6 +3,7 @@ and the e-mails to the customer's side and to the engineers (always through the 
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.services import email_queue
+from core.outbox import email_queue
 from core.text import email_address_validate
 
 from ..attachments import attachments_check
@@ -34,12 +35,16 @@ def _name_of(user: User | None) -> str:
     return user.get_full_name() or user.email
 
 
-def _locked(ticket: Ticket) -> Ticket:
+def ticket_lock(ticket: Ticket) -> Ticket:
     """The ticket row, locked for the rest of the transaction, so concurrent changes queue up."""
     return Ticket.objects.select_for_update(of=("self",)).select_related("contract", "line").get(pk=ticket.pk)
 
 
-def _event(*, ticket: Ticket, actor: User | None, action: str, old: str = "", new: str = "") -> TicketEvent:
+def ticket_event_record(
+    *, ticket: Ticket, actor: User | None, action: str, old: str = "", new: str = ""
+) -> TicketEvent:
+    """One row of the ticket's history: an action code with its old and new values (codes where there are
+    codes), shown in the reader's language by the pages."""
     event = TicketEvent(
         ticket=ticket, actor=actor, actor_name=_name_of(actor), action=action, old_value=old[:300], new_value=new[:300]
     )
@@ -48,7 +53,8 @@ def _event(*, ticket: Ticket, actor: User | None, action: str, old: str = "", ne
     return event
 
 
-def _touch(ticket: Ticket, **fields) -> None:
+def ticket_touch(ticket: Ticket, **fields) -> None:
+    """Save the changed fields (validated) and mark the ticket as active now: the list's "last activity"."""
     fields["last_activity_at"] = timezone.now()
     for name, value in fields.items():
         setattr(ticket, name, value)
@@ -57,6 +63,7 @@ def _touch(ticket: Ticket, **fields) -> None:
 
 
 def ticket_number_next(year: int) -> str:
+    """The next ticket number of `year` (HZ-2026-000123), never given twice."""
     # One upsert that takes the row lock: concurrent openings queue for the counter and never share a
     # number. PostgreSQL and SQLite (3.35+) both speak ON CONFLICT … RETURNING.
     with connection.cursor() as cursor:
@@ -170,11 +177,31 @@ def _notify_engineers(*, ticket: Ticket, template: str, context: dict, reply_to:
     )
 
 
-def _require_customer_of(ticket: Ticket, user: User) -> None:
-    if not user.is_verified_customer or user.company_id != ticket.company_id:
-        raise ValidationError(_("Only your company's users can change this ticket."), code="not_customer")
+class Acting(StrEnum):
+    """The two capacities in which someone changes a ticket."""
+
+    ENGINEER = "engineer"  # a HEZO engineer (staff), on any ticket
+    CUSTOMER = "customer"  # a verified customer user of the ticket's company
 
 
-def _require_engineer(user: User) -> None:
-    if not user.is_staff:
+ENGINEERS = frozenset({Acting.ENGINEER})
+CUSTOMERS = frozenset({Acting.CUSTOMER})
+ENGINEERS_OR_CUSTOMERS = ENGINEERS | CUSTOMERS
+
+
+def ticket_actor_check(*, user: User, allowed: frozenset[Acting], company_id: int | None = None) -> Acting:
+    """Who may act on a ticket: the one guard every ticket service (and operations') calls before it changes
+    anything. `company_id` is the ticket's company (for a new ticket, its contract's customer). Partners,
+    other companies' users and anyone unverified never act. Returns the capacity the user acts in."""
+    if Acting.ENGINEER in allowed and user.is_staff:
+        return Acting.ENGINEER
+    if (
+        Acting.CUSTOMER in allowed
+        and company_id is not None
+        and user.is_verified_customer
+        and user.company_id == company_id
+    ):
+        return Acting.CUSTOMER
+    if allowed == ENGINEERS:
         raise ValidationError(_("Only HEZO engineers can do this."), code="not_engineer")
+    raise ValidationError(_("Only your company's users can change this ticket."), code="not_customer")

@@ -12,6 +12,8 @@ from accounts.models import Language, Role, User
 from accounts.services import backup_codes_set
 from contracts.models import ContractLine
 from contracts.services import LineData, company_upsert, contract_upsert
+from tickets.models import Ticket
+from tickets.services import ticket_create, ticket_engineer_reply
 
 DEMO_PASSWORD = "demo-hezo-portal"  # noqa: S105 - public by design; loads only with DEBUG
 DEMO_COMPANY = {"nip": "7771234509", "name": "Demo Systemy Sp. z o.o."}
@@ -116,9 +118,6 @@ class Command(BaseCommand):
 
     def _demo_ticket(self, company) -> None:
         """One open ticket with an engineer's answer, so the ticket pages and the desk have something to show."""
-        from tickets.models import Ticket
-        from tickets.services import ticket_create, ticket_engineer_reply
-
         if Ticket.objects.filter(company=company).exists():
             return
         customer = User.objects.get(email=DEMO_USERS[0]["email"])

@@ -41,20 +41,20 @@ def test_browser_decides_on_an_unknown_host_and_polish_is_the_fallback(client):
 
 
 def test_switcher_choice_beats_the_host(client):
-    response = client.post("/language/", {"language": "en", "next": "/contact/"}, HTTP_HOST="myhezo.pl")
+    response = client.post("/accounts/language/", {"language": "en", "next": "/contact/"}, HTTP_HOST="myhezo.pl")
     assert response.status_code == 302 and response["Location"] == "/contact/"
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     assert language_of(client.get("/", HTTP_HOST="myhezo.pl")) == "en"
 
 
 def test_switcher_ignores_an_unknown_language_and_an_outside_next(client):
-    response = client.post("/language/", {"language": "xx", "next": "https://evil.example/"})
+    response = client.post("/accounts/language/", {"language": "xx", "next": "https://evil.example/"})
     assert response.status_code == 302 and response["Location"] == "/"
     assert settings.LANGUAGE_COOKIE_NAME not in client.cookies
 
 
 def test_switcher_needs_post(client):
-    assert client.get("/language/?language=en").status_code == 405
+    assert client.get("/accounts/language/?language=en").status_code == 405
 
 
 def test_logged_in_users_preference_beats_cookie_and_host(client, customer, login_with_otp):
@@ -67,7 +67,7 @@ def test_logged_in_users_preference_beats_cookie_and_host(client, customer, logi
 
 def test_switching_while_logged_in_changes_the_users_preference(client, customer, login_with_otp):
     login_with_otp(customer)
-    client.post("/language/", {"language": "en", "next": "/dashboard/"})
+    client.post("/accounts/language/", {"language": "en", "next": "/dashboard/"})
     customer.refresh_from_db()
     assert customer.language == "en"
     page = client.get("/dashboard/")
@@ -80,7 +80,7 @@ def test_a_session_without_the_second_factor_does_not_change_the_preference(clie
 
     TOTPDevice.objects.create(user=customer, name="default", confirmed=True)
     client.force_login(customer)  # the password only
-    response = client.post("/language/", {"language": "en", "next": "/contact/"})
+    response = client.post("/accounts/language/", {"language": "en", "next": "/contact/"})
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.language == "pl"
@@ -88,7 +88,7 @@ def test_a_session_without_the_second_factor_does_not_change_the_preference(clie
 
 def test_a_user_still_enrolling_the_second_factor_keeps_the_choice(client, customer):
     client.force_login(customer)  # just activated: no device yet
-    client.post("/language/", {"language": "en", "next": "/accounts/two-factor/setup/"})
+    client.post("/accounts/language/", {"language": "en", "next": "/accounts/two-factor/setup/"})
     customer.refresh_from_db()
     assert customer.language == "en"
     assert language_of(client.get("/accounts/two-factor/setup/")) == "en"

@@ -21,7 +21,6 @@ from django.utils import timezone
 from accounts.models import Role, User
 from contracts.models import Company, Contract, ContractLine, SerialRegistry, ServicePlan
 from sla.models import ClockKind, ClockState, Outcome, SlaClock
-from sla.services import sla_targets_snapshot
 from tickets.models import Message, MessageKind, Status, Ticket, TicketNumberCounter
 
 BATCH = 5000
@@ -158,7 +157,7 @@ class Command(BaseCommand):
         return {user.company_id: user for user in User.objects.filter(email__startswith="bench-")}
 
     def _tickets(self, companies, lines, users, plans, count, per_ticket, large, open_share, rng) -> None:
-        targets = {plan.pk: sla_targets_snapshot(plan) for plan in plans}
+        targets = {plan.pk: plan.targets_snapshot() for plan in plans}
         now = timezone.now()
         year = timezone.localtime(now).year
         first = (TicketNumberCounter.objects.filter(year=year).values_list("last", flat=True).first() or 0) + 1

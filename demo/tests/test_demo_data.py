@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from core.management.commands.demo_data import DEMO_PASSWORD
+from demo.management.commands.demo_data import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
