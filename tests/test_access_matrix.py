@@ -133,9 +133,9 @@ PORTAL = {
         (LOGIN,  OK,     LOGIN,  OK,     OK,     OK,     OK,     OK,     OK),
     ),
     "contact/": (every(OK), every(OK)),
-    "language/": (every(E405), every(HOME)),
     "healthz/": (every(OK), every(E405)),
     # --- login and the second factor (django-two-factor-auth at the portal's URLs)
+    "accounts/language/": (every(E405), every(HOME)),
     "accounts/login/": (every(OK), every(OK)),
     "accounts/two-factor/": (
         (LOGIN,  OK,     LOGIN,  OK,     OK,     OK,     OK,     OK,     OK),
@@ -361,7 +361,7 @@ POST_DATA = {
     "accounts/login/": {"login_view-current_step": "auth"},
     "accounts/two-factor/setup/": {"setup_view-current_step": "welcome"},
     "accounts/two-factor/disable/": {"understand": "on"},
-    "language/": {"language": "pl"},
+    "accounts/language/": {"language": "pl"},
 }
 # Capability links: whoever holds the token may use it, so these may change A's data for anybody.
 TOKEN_ROUTES = {"accounts/settings/email/confirm/<str:token>/", "accounts/activate/<str:token>/"}
