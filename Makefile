@@ -15,11 +15,12 @@ run: $(VENV)/.installed-runtime
 	@echo "myHEZO: http://127.0.0.1:8000  (e-mails are written to var/mail/)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-## make test: lint, format check and the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+## make test: lint, format check, the layers (lint-imports) and the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 test: $(VENV)/.installed-dev
 	$(PY) manage.py messages_compile
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 ## make load-test: gunicorn + locust, USERS verified customers for DURATION seconds on PostgreSQL and Redis

@@ -14,8 +14,6 @@ The readers are the standard cast — customer, colleague, partner with consent 
 shared), another company's customer — and an engineer who was given the customer's company anyway (admin
 refuses that; old data or a hand-made change may not)."""
 
-import inspect
-import itertools
 import re
 import sys
 import threading
@@ -26,9 +24,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core.cache import caches
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
-from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -38,10 +34,11 @@ from accounts.tests.factories import UserFactory
 from conftest import skip_or_fail
 from contracts.tests.factories import make_contract
 from core.fragments import fragments_clear
-from operations import services as operations_services
 from tickets import services as ticket_services
 from tickets.models import Attachment, Message, Ticket
 from tickets.tests.factories import make_ticket, upload
+
+from .ticket_services import call_somehow, candidates, ticket_services_all
 
 NOTE = "NOTATKA-WEWNETRZNA-7f3a"  # text of internal notes, phone logs and their files: never in the portal
 NOW = datetime.fromisoformat("2026-12-03T10:17:00+01:00")
@@ -234,99 +231,10 @@ def test_every_field_a_page_reads_when_changed_is_shown_as_drawn(scenario, login
 # --- every ticket service --------------------------------------------------------------------------
 
 
-def _services():
-    """Every public ticket service: tickets.services' exports and operations' functions that take a ticket or a
-    replacement, keyword-only (the services' convention)."""
-    found = []
-    for module, names in [
-        (ticket_services, ticket_services.__all__),
-        (operations_services, [n for n in vars(operations_services) if not n.startswith("_")]),
-    ]:
-        for name in names:
-            function = getattr(module, name)
-            if not inspect.isfunction(function) or function.__module__.split(".")[0] != module.__name__.split(".")[0]:
-                continue
-            parameters = inspect.signature(function).parameters.values()
-            if any(p.kind is not p.KEYWORD_ONLY for p in parameters) or not parameters:
-                continue  # helpers with positional arguments (return_due, emails_clean…), periodic jobs
-            if module is operations_services and not {"ticket", "replacement"} & {p.name for p in parameters}:
-                continue
-            found.append((f"{module.__name__}.{name}", function))
-    return sorted(found)
-
-
-def _candidates(s: dict, service: str) -> dict:
-    """What each parameter name can be: tried in order until the service accepts a combination."""
-    ticket = Ticket.objects.get(pk=s["shared"].pk)
-    people = [s["customer"], s["engineer"], s["partner"]]
-    line = ticket.line
-    return {
-        "ticket": [ticket],
-        "ticket_id": [ticket.pk],
-        "replacement": list(ticket.replacements.all()) if hasattr(ticket, "replacements") else [],
-        "actor": people,
-        "author": [s["customer"]],
-        "engineer": [s["engineer"]],
-        "user": [s["partner"], s["colleague"]],
-        "assignee": [s["engineer"]],
-        "body": ["Nowa wiadomość"],
-        "internal": [False, True],
-        "attachments": [[upload("nowy.txt")]],
-        "email": ["szef@kowalski.example", "nowy@kowalski.example"]
-        if service.endswith("remove")
-        else ["nowy@kowalski.example"],
-        "reason": ["Brak odpowiedzi od dwóch dni"],
-        "allowed": [not ticket.partner_access],
-        "priority": [p for p in ("non_critical", "critical", "question") if p != ticket.priority],
-        "to": ["in_progress", "waiting", "closed", "new"],
-        "line": [line],
-        "contract": [ticket.contract],
-        "serial": [line.serial],
-        "title": ["Nowe zgłoszenie z usługi"],
-        "description": ["Opis"],
-        "cc_emails": [["kopia@kowalski.example"]],
-        "partner_access": [True],
-        "contact_name": ["Jan Telefon"],
-        "contact_email": ["jan@kowalski.example"],
-        "language": ["pl"],
-        "kind": ["config_change", "config_review", "firmware_upgrade"],
-        "note": ["Zmiana reguły"],
-        "replacement_serial": ["FGNEW0001"],
-        "carrier": ["DHL"],
-        "tracking_number": ["JD0001"],
-        "shipped_at": [NOW],
-        "delivered_at": [None],
-        "returned_at": [None],
-        "agreed_delivery_at": [None],
-        # GDPR erasure of a person's name and address in tickets
-        "former_name": [s["colleague"].get_full_name()],
-        "name": ["Usunięty użytkownik"],
-        "placeholder_email": ["usuniety@invalid.example"],
-    }
-
-
-def _call_somehow(service, candidates: dict, scenario, name: str) -> bool:
-    """Call `service` with the first combination of candidate values it accepts; False if it refuses all."""
-    parameters = inspect.signature(service).parameters.values()
-    unknown = [p.name for p in parameters if p.name not in candidates and p.default is p.empty]
-    assert not unknown, f"teach _candidates() what {name} takes as {unknown}"
-    used = [p.name for p in parameters if p.name in candidates]
-    if "email" in used and "former_name" in used:  # erasure: the colleague's own address
-        candidates["email"] = [scenario["colleague"].email]
-    for values in itertools.product(*(candidates[p] for p in used)):
-        try:
-            with transaction.atomic():
-                service(**dict(zip(used, values, strict=True)))
-        except (ValidationError, PermissionDenied, Http404, ValueError):
-            continue
-        return True
-    return False
-
-
 @pytest.mark.django_db
 def test_every_ticket_service_action_leaves_every_page_as_drawn(scenario, login_with_otp):
     pairs = [(name, url) for name in scenario["clients"] for url in scenario["pages"]]
-    services = _services()
+    services = ticket_services_all()
     assert any(name.endswith("ticket_engineer_reply") for name, _ in services)
     with time_machine.travel(NOW, tick=False):
         _check(scenario, pairs, "nothing")
@@ -337,10 +245,10 @@ def test_every_ticket_service_action_leaves_every_page_as_drawn(scenario, login_
                 if ticket.is_open != (state == "open"):
                     move = ticket_services.ticket_reopen if state == "open" else ticket_services.ticket_close
                     move(ticket=ticket, actor=scenario["customer"])
-                if _call_somehow(service, _candidates(scenario, name), scenario, name):
+                if call_somehow(service, candidates(scenario, name), scenario, name):
                     break
             else:
-                pytest.fail(f"{name} refused every way the test called it: teach _candidates()")
+                pytest.fail(f"{name} refused every way the test called it: teach tests/ticket_services.py candidates()")
             # Pages that were lists or files may have gained rows: walk the ones there are now too.
             attachments = [
                 reverse("tickets:attachment", args=[a.message.ticket.number, a.pk])
