@@ -3,9 +3,9 @@ ticket on the contract line of its serial, with a first message that says so and
 conversation attached as a PDF.
 
 Safe against a kill at any moment: the PDF is written under a name fixed by the legacy id, then the ticket,
-its message and the attachment row commit in one transaction. Killed before the commit, the file is
-overwritten by the next run (which imports the ticket) or removed by the sweep at the end of a run; killed
-after, the next run finds the legacy id and skips the ticket."""
+its message and the attachment row commit in one transaction (`tickets.services.ticket_legacy_create`).
+Killed before the commit, the file is overwritten by the next run (which imports the ticket) or removed by the
+sweep at the end of a run; killed after, the next run finds the legacy id and skips the ticket."""
 
 import hashlib
 from collections.abc import Callable, Iterator
@@ -14,17 +14,15 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.models import Contract, ContractLine, Priority
 from contracts.notation import contract_number_parse, serial_display, serial_parse
 from core.text import email_address_validate
-from tickets.attachments import safe_name
-from tickets.models import Attachment, EventAction, Message, MessageKind, Source, Status, Ticket, TicketEvent
-from tickets.services.base import ticket_number_next
+from tickets.models import Attachment, Status, Ticket
+from tickets.services import ticket_legacy_create
 
 from .records import ImportReport, RecordError, RecordSkipped, no_nul, text_field
 
@@ -247,45 +245,23 @@ def _store(item: _Planned, pdf: bytes, reporters: dict[str, User]) -> Ticket:
         default_storage.delete(name)
     stored = default_storage.save(name, ContentFile(pdf))
     try:
-        with transaction.atomic():
-            opened = legacy.opened_at
-            last = max([opened, *(message.at for message in legacy.messages)])
-            ticket = Ticket(
-                number=ticket_number_next(timezone.localtime(opened).year),
-                legacy_id=legacy.legacy_id,
-                company_id=line.contract.customer_id,
-                contract=line.contract,
-                line=line,
-                title=legacy.subject,
-                priority=legacy.priority,
-                status=legacy.status,
-                source=Source.LEGACY,
-                reporter=reporters.get(legacy.reporter_email),
-                reporter_name=legacy.reporter_name or legacy.reporter_email,
-                reporter_email=legacy.reporter_email,
-                partner_access=legacy.partner_access and line.contract.reseller_id is not None,
-                created_at=opened,
-                last_activity_at=last,
-            )
-            ticket.full_clean()
-            ticket.save()
-            message = Message.objects.create(
-                ticket=ticket,
-                kind=MessageKind.REPLY,
-                author_name="myHEZO",
-                by_engineer=True,
-                body=CARRIED_OVER.format(legacy_id=legacy.legacy_id),
-            )
-            Attachment.objects.create(
-                message=message,
-                file=stored,
-                name=safe_name(f"{legacy.legacy_id}.pdf"),
-                size=len(pdf),
-                content_type="application/pdf",
-            )
-            TicketEvent.objects.create(
-                ticket=ticket, actor_name="import_legacy", action=EventAction.CREATED, new_value=Source.LEGACY.label
-            )
+        ticket = ticket_legacy_create(
+            line=line,
+            legacy_id=legacy.legacy_id,
+            title=legacy.subject,
+            priority=legacy.priority,
+            status=legacy.status,
+            reporter=reporters.get(legacy.reporter_email),
+            reporter_name=legacy.reporter_name,
+            reporter_email=legacy.reporter_email,
+            partner_access=legacy.partner_access,
+            opened_at=legacy.opened_at,
+            last_activity_at=max([legacy.opened_at, *(message.at for message in legacy.messages)]),
+            body=CARRIED_OVER.format(legacy_id=legacy.legacy_id),
+            conversation_file=stored,
+            conversation_name=f"{legacy.legacy_id}.pdf",
+            conversation_size=len(pdf),
+        )
     except BaseException:
         # Never remove a file that a committed ticket (of another run) already points to.
         if not Attachment.objects.filter(file=stored).exists():

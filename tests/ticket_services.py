@@ -4,8 +4,11 @@ name can be. A service with a parameter name the table does not know makes those
 
 import inspect
 import itertools
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -84,6 +87,17 @@ def candidates(s: dict, service: str) -> dict:
         "former_name": [s["colleague"].get_full_name()],
         "name": ["Usunięty użytkownik"],
         "placeholder_email": ["usuniety@invalid.example"],
+        # a ticket carried over from the previous portal
+        "legacy_id": [f"L-{Ticket.objects.count()}"],
+        "status": ["in_progress"],
+        "reporter": [s["customer"]],
+        "reporter_name": ["Anna Kowalska"],
+        "reporter_email": [s["customer"].email],
+        "opened_at": [timezone.now() - timedelta(days=30)],
+        "last_activity_at": [timezone.now() - timedelta(days=2)],
+        "conversation_file": [default_storage.save("legacy/conversation.pdf", ContentFile(b"%PDF-1.4\n"))],
+        "conversation_name": ["L-1.pdf"],
+        "conversation_size": [9],
     }
 
 

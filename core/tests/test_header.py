@@ -22,7 +22,9 @@ def test_the_language_switch_and_logout_carry_a_working_csrf_field_on_every_requ
     first, second = (TOKEN.findall(browser.get("/contact/").content.decode())[:2] for _ in range(2))
     assert first[0] == first[1] and second[0] == second[1]
     assert first[0] != second[0]  # masked anew for each response, as Django's own tag does
-    response = browser.post("/accounts/language/", {"language": "en", "next": "/contact/", "csrfmiddlewaretoken": second[0]})
+    response = browser.post(
+        "/accounts/language/", {"language": "en", "next": "/contact/", "csrfmiddlewaretoken": second[0]}
+    )
     assert response.status_code == 302
     assert browser.get("/contact/").content.decode().count('lang="en"') >= 1
 

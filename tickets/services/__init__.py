@@ -14,7 +14,7 @@ from .changes import (
     ticket_priority_change,
 )
 from .dialog import ticket_engineer_reply, ticket_phone_contact_log, ticket_reply
-from .opening import contract_line_for_serial, ticket_create, ticket_create_by_phone
+from .opening import contract_line_for_serial, ticket_create, ticket_create_by_phone, ticket_legacy_create
 from .privacy import partner_read_record, tickets_person_anonymise
 from .status import ALLOWED_MOVES, ticket_close, ticket_reopen, ticket_status_change
 
@@ -31,6 +31,7 @@ __all__ = [
     "ticket_create_by_phone",
     "ticket_engineer_reply",
     "ticket_escalate",
+    "ticket_legacy_create",
     "ticket_partner_access_set",
     "ticket_phone_contact_log",
     "ticket_priority_change",

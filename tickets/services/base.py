@@ -41,12 +41,18 @@ def ticket_lock(ticket: Ticket) -> Ticket:
 
 
 def ticket_event_record(
-    *, ticket: Ticket, actor: User | None, action: str, old: str = "", new: str = ""
+    *, ticket: Ticket, actor: User | None, action: str, old: str = "", new: str = "", actor_name: str = ""
 ) -> TicketEvent:
     """One row of the ticket's history: an action code with its old and new values (codes where there are
-    codes), shown in the reader's language by the pages."""
+        codes), shown in the reader's language by the pages. `actor_name` names an actor that is not a user (the
+    importer)."""
     event = TicketEvent(
-        ticket=ticket, actor=actor, actor_name=_name_of(actor), action=action, old_value=old[:300], new_value=new[:300]
+        ticket=ticket,
+        actor=actor,
+        actor_name=actor_name or _name_of(actor),
+        action=action,
+        old_value=old[:300],
+        new_value=new[:300],
     )
     event.full_clean()
     event.save()

@@ -1,10 +1,12 @@
 """Opening a ticket: by a customer on the portal, or by an engineer taking a call (SPEC §4, §7)."""
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,8 +15,11 @@ from contracts.models import Contract, ContractLine
 from contracts.notation import SerialInput, serial_parse
 from core.text import text_one_line
 
+from ..attachments import safe_name
 from ..models import (
+    Attachment,
     EventAction,
+    Message,
     MessageKind,
     Source,
     Ticket,
@@ -205,3 +210,63 @@ def ticket_create_by_phone(
             actor=engineer,
             stored=stored,
         )
+
+
+@transaction.atomic
+def ticket_legacy_create(
+    *,
+    line: ContractLine,
+    legacy_id: str,
+    title: str,
+    priority: str,
+    status: str,
+    reporter: User | None,
+    reporter_name: str,
+    reporter_email: str,
+    partner_access: bool,
+    opened_at: datetime,
+    last_activity_at: datetime,
+    body: str,
+    conversation_file: str,
+    conversation_name: str,
+    conversation_size: int,
+) -> Ticket:
+    """A ticket carried over from the previous portal (SPEC §8), the import's variant of opening: the number of
+    the year it was opened, its legacy status and dates, and a first message from myHEZO with the old
+    conversation attached (`conversation_file`, a PDF already in the storage). No SLA clock starts and no
+    e-mail goes out: the clocks start with the ticket's next message, under the plan's targets of that day."""
+    ticket = Ticket(
+        number=ticket_number_next(timezone.localtime(opened_at).year),
+        legacy_id=legacy_id,
+        company_id=line.contract.customer_id,
+        contract=line.contract,
+        line=line,
+        title=title,
+        priority=priority,
+        status=status,
+        source=Source.LEGACY,
+        reporter=reporter,
+        reporter_name=reporter_name or reporter_email,
+        reporter_email=reporter_email,
+        partner_access=partner_access and line.contract.reseller_id is not None,
+        created_at=opened_at,
+        last_activity_at=last_activity_at,
+    )
+    ticket.full_clean()
+    ticket.save()
+    message = Message(ticket=ticket, kind=MessageKind.REPLY, author_name="myHEZO", by_engineer=True, body=body)
+    message.full_clean()
+    message.save()
+    attachment = Attachment(
+        message=message,
+        file=conversation_file,
+        name=safe_name(conversation_name),
+        size=conversation_size,
+        content_type="application/pdf",
+    )
+    attachment.full_clean()
+    attachment.save()
+    ticket_event_record(
+        ticket=ticket, actor=None, actor_name="import_legacy", action=EventAction.CREATED, new=Source.LEGACY.label
+    )
+    return ticket
