@@ -1,6 +1,7 @@
 """Checks of the project as a whole: migrations, deployment settings, translations."""
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -81,3 +82,39 @@ def test_polish_catalog_is_complete_and_up_to_date(tmp_path):
     assert {e.msgid for e in catalog if not e.obsolete} <= {e.msgid for e in committed if not e.obsolete}, (
         "locale/pl/LC_MESSAGES/django.po is behind the sources: run `manage.py makemessages -l pl`"
     )
+
+
+def _readme_layout() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme[readme.index("## Layout\n") : readme.index("\n### Layers")]
+
+
+def test_the_readme_layout_names_every_package_and_only_paths_that_exist():
+    layout = _readme_layout()
+    packages = sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name != "var")
+    assert len(packages) >= 10
+    missing = [name for name in packages if f"`{name}/`" not in layout]
+    assert not missing, f"README's Layout does not describe {missing}"
+    wrong = []
+    for bullet in layout.split("\n- ")[1:]:
+        owner = bullet[1 : bullet.index("/`")] if bullet.startswith("`") and "/`" in bullet[:20] else ""
+        for path in re.findall(r"`([\w./]+)`", bullet):
+            named = "/" in path or (owner and path.endswith(".py"))
+            if named and not ((ROOT / path).exists() or (owner and (ROOT / owner / path).exists())):
+                wrong.append(path)
+    assert not wrong, f"README's Layout names paths that do not exist: {wrong}"
+
+
+def test_the_readme_draws_every_app_in_the_layers_import_linter_checks():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["type"] == "layers")["layers"]
+    drawing = (ROOT / "README.md").read_text(encoding="utf-8").split("### Layers")[1].split("```")[1]
+    # The drawing lists the layers top to bottom as pyproject.toml does, each line "<layer>  <what it is>".
+    drawn = [line.strip().split("  ")[0] for line in drawing.strip().splitlines()]
+    assert drawn == layers
+    # Every app with code of its own is in a layer (a new app must be placed).
+    placed = {package.strip() for layer in layers for package in layer.split("|")}
+    apps = {p.parent.name for p in ROOT.glob("*/apps.py")}
+    assert apps <= placed, apps - placed

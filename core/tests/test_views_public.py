@@ -38,18 +38,6 @@ def test_home_redirects_a_logged_in_user_to_the_dashboard(client, customer, logi
     assert "Witaj, Anna." in dashboard.content.decode()
 
 
-def test_dashboard_needs_login(client):
-    response = client.get(reverse("portal:dashboard"))
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/?next=")
-
-
-def test_dashboard_needs_the_second_factor(client, customer):
-    client.force_login(customer)  # password only, no device yet: enrol first
-    response = client.get(reverse("portal:dashboard"))
-    assert response["Location"].startswith("/accounts/two-factor/setup/?next=")
-
-
 def test_logout_ends_the_session(client, customer, login_with_otp):
     login_with_otp(customer)
     assert client.get(reverse("portal:dashboard")).status_code == 200

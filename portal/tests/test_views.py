@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
@@ -101,3 +102,15 @@ def test_unverified_user_is_sent_to_verification(client, customer, contracts, lo
 def test_contracts_page_needs_the_second_factor(client, customer, company, contracts):
     client.force_login(verified(customer, company))
     assert client.get("/contracts/").status_code == 302
+
+
+def test_dashboard_needs_login(client):
+    response = client.get(reverse("portal:dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_dashboard_needs_the_second_factor(client, customer):
+    client.force_login(customer)  # password only, no device yet: enrol first
+    response = client.get(reverse("portal:dashboard"))
+    assert response["Location"].startswith("/accounts/two-factor/setup/?next=")
