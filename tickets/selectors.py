@@ -110,7 +110,7 @@ _ROW_FIELDS = (
 def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
     """Rows for a page of `tickets` (already sliced): two queries, whatever the page size."""
     values = list(tickets.values(*_ROW_FIELDS))
-    lines_per_serial = ContractLine.objects.serial_line_counts({row["line__serial"] for row in values})
+    serial_counts = ContractLine.objects.serial_line_counts({row["line__serial"] for row in values})
     return [
         TicketRow(
             number=row["number"],
@@ -121,9 +121,7 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
             last_activity_at=row["last_activity_at"],
             contract_number=row["contract__number"],
             plan_name=row["contract__plan__name"],
-            device=serial_display(
-                row["line__serial"], row["line__service_index"], lines_per_serial.get(row["line__serial"], 1)
-            ),
+            device=serial_display(row["line__serial"], row["line__service_index"], serial_counts[row["line__serial"]]),
         )
         for row in values
     ]
