@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from contracts.models import ReplacementDelivery, ServicePlan
 from core.services import email_queue
+from tickets.links import ticket_email_links
 
 from . import businesstime
 from .models import ClockKind, ClockState, Outcome, SlaClock
@@ -245,7 +245,7 @@ def _breach_email(clock: SlaClock) -> None:
     context = {
         "ticket": ticket,
         "clock": clock,
-        "admin_url": settings.MYHEZO_BASE_URL + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+        **ticket_email_links(ticket),
     }
     for address, language in recipients:
         email_queue(to=[address], template="sla/emails/clock_breached", context=context, language=language)

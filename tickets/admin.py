@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -85,16 +85,6 @@ def _event_value(event, value: str) -> str:
     return value
 
 
-@lru_cache(maxsize=1)
-def _changelist_url() -> str:
-    return reverse("admin:tickets_ticket_changelist")
-
-
-def _desk_url(pk: int) -> str:
-    # The admin's change URL is `<changelist>/<pk>/change/`; reversing it for each of 100 rows costs more.
-    return f"{_changelist_url()}{pk}/change/"
-
-
 class CappedCountPaginator(Paginator):
     """Counting every open ticket on each view of the list costs more than the page itself: the count stops at
     CAP (the list then offers CAP / per page pages; filters and search narrow it)."""
@@ -163,7 +153,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("number"), ordering="number")
     def number_link(self, obj):
-        return format_html('<a href="{}">{}</a>', _desk_url(obj.pk), obj.number)
+        return format_html('<a href="{}">{}</a>', obj.get_desk_url(), obj.number)
 
     @admin.display(description=_("plan"), ordering="contract__plan__name")
     def plan(self, obj):
@@ -274,7 +264,7 @@ class TicketAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/tickets/ticket/desk.html", context, status=400 if forms else 200)
 
     def _back(self, ticket):
-        return redirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+        return redirect(ticket.get_desk_url())
 
     def _run(self, request, ticket, action, success: str):
         try:

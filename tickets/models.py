@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import Company, Contract, ContractLine, Priority
 from contracts.notation import serial_display
 
+from .links import ticket_desk_url, ticket_url
+
 
 def choice_label(choices: type[models.TextChoices], value: str) -> str:
     """The label of a stored code in the active language, or the code itself if it is unknown."""
@@ -135,6 +137,12 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return ticket_url(self.number)
+
+    def get_desk_url(self) -> str:
+        return ticket_desk_url(self.pk)
 
     @property
     def is_open(self) -> bool:

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +17,7 @@ from core.services import email_queue
 from core.text import email_address_validate
 
 from ..attachments import attachments_check
+from ..links import ticket_email_links
 from ..models import (
     Attachment,
     Message,
@@ -133,12 +133,7 @@ def _message_add(
 # --- e-mail ------------------------------------------------------------------------------------------
 
 
-def _links(ticket: Ticket) -> dict[str, str]:
-    base = settings.MYHEZO_BASE_URL
-    return {
-        "ticket_url": base + reverse("tickets:detail", args=[ticket.number]),
-        "admin_url": base + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
-    }
+_links = ticket_email_links  # the ticket's links in an e-mail: tickets/links.py
 
 
 def _customer_recipients(ticket: Ticket, *, exclude: str = "") -> list[tuple[str, str]]:
