@@ -269,9 +269,8 @@ def replacement_overdue_flag(now: datetime | None = None) -> int:
     """Flag, once, every replacement whose faulty unit is past its return deadline (one UPDATE, so
     concurrent runs cannot flag twice or move the time a flag was raised)."""
     now = now or timezone.now()
-    return Replacement.objects.filter(
-        overdue_flagged_at__isnull=True, returned_at__isnull=True, return_due_at__lte=now
-    ).update(overdue_flagged_at=now)
+    unflagged = Replacement.objects.return_overdue(now).filter(overdue_flagged_at__isnull=True)
+    return unflagged.update(overdue_flagged_at=now)
 
 
 # --- allowances ----------------------------------------------------------------------------------------

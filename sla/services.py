@@ -100,8 +100,7 @@ def clock_start(*, ticket, kind: str, at: datetime) -> SlaClock:
 def clock_stop(*, clock: SlaClock, at: datetime, answered: bool) -> SlaClock:
     """Stop a clock: met or missed when the customer got their answer; otherwise (closed without one)
     missed if it was already late, else just stopped."""
-    due = clock.effective_due_at
-    late = due is not None and at > due
+    late = clock.is_past_due(at)
     if clock.state == ClockState.RUNNING:
         _span_close(clock, at)
     clock.state = ClockState.STOPPED
@@ -215,10 +214,11 @@ def sla_scan(now: datetime | None = None, batch: int = 500) -> int:
         .filter(Q(state=ClockState.RUNNING) | Q(outcome=Outcome.MISSED))
         .order_by()
     )
-    # A later date agreed with the customer replaces the due time (SPEC §5). Two range reads, each on its own
-    # partial index, so a scan that finds nothing due reads nothing (one OR would walk every unalerted clock).
-    by_due = unalerted.filter(agreed_due_at__isnull=True, due_at__lt=now).values_list("pk", "due_at")
-    by_agreed = unalerted.filter(agreed_due_at__lt=now).values_list("pk", "due_at")
+    # Past due as the clock defines it (SlaClock.past_due_conditions): two range reads, each on its own partial
+    # index, so a scan that finds nothing due reads nothing (one OR would walk every unalerted clock).
+    past_due_by_sla, past_due_by_agreed = SlaClock.past_due_conditions(now)
+    by_due = unalerted.filter(past_due_by_sla).values_list("pk", "due_at")
+    by_agreed = unalerted.filter(past_due_by_agreed).values_list("pk", "due_at")
     due = [pk for pk, _ in by_due.union(by_agreed).order_by("due_at")[:batch]]
     alerted = 0
     for clock_id in due:

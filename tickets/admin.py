@@ -7,7 +7,7 @@ from functools import lru_cache
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.models import Priority
 from operations.desk import desk_actions, desk_context
+from sla.selectors import clocks_for_ticket
 
 from . import services
 from .forms import AssignForm, EngineerReplyForm, PhoneContactForm, PhoneIntakeForm, PriorityForm, StatusForm
@@ -55,7 +56,7 @@ class SlaFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "breached":
-            return queryset.filter(Q(sla_breached=True) | Q(sla_next_due_at__lt=now))
+            return queryset.sla_breached(now)
         if self.value() == "due_1h":
             return queryset.filter(sla_next_due_at__gte=now, sla_next_due_at__lte=now + timedelta(hours=1))
         return queryset
@@ -173,9 +174,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("SLA breached"), ordering="sla_breached")
     def is_breached(self, obj):
-        return _yes_no_icon(
-            obj.sla_breached or (obj.sla_next_due_at is not None and obj.sla_next_due_at < timezone.now())
-        )
+        return _yes_no_icon(obj.is_sla_breached(timezone.now()))
 
     @admin.display(description=_("escalated"), ordering="escalated_at")
     def is_escalated(self, obj):
@@ -252,8 +251,7 @@ class TicketAdmin(admin.ModelAdmin):
             "dialog": dialog,
             "ccs": list(ticket.ccs.all()),
             "events": events,
-            "clocks": list(ticket.clocks.all()),
-            "now": timezone.now(),
+            "clocks": clocks_for_ticket(ticket, timezone.now()),
             "reply_form": forms.get("reply_form") or EngineerReplyForm(),
             "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
             "status_form": StatusForm(initial={"status": ticket.status}),

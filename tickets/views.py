@@ -15,6 +15,7 @@ from contracts.models import ContractLine, Priority
 from contracts.selectors import active_contracts_for_user
 from core.fragments import fragment
 from operations.selectors import replacements_for_ticket
+from sla.selectors import clocks_for_ticket
 
 from . import services
 from .forms import CcAddForm, EscalateForm, ReplyForm, TicketCreateForm, TicketFilterForm
@@ -118,9 +119,8 @@ def _detail(request, ticket: Ticket, *, status: int = 200, reply_form=None, cc_f
         "dialog_html": SafeString(
             "".join(fragment("tickets/_message.html", number=ticket.number, message=message) for message in dialog)
         ),
-        "clocks": list(ticket.clocks.all()),
+        "clocks": clocks_for_ticket(ticket, timezone.now()),
         "replacements": list(replacements_for_ticket(ticket)),
-        "now": timezone.now(),
         "ccs": list(ticket.ccs.all()) if is_customer else [],
         "partner_reads": partner_reads_for_user(request.user, ticket),
         "can_write": is_customer,
