@@ -1,6 +1,6 @@
 """The addresses of a ticket: the one home of the ticket URL. The portal page (`ticket_url`, also
-`Ticket.get_absolute_url`), the engineers' desk page (`ticket_desk_url`), and both as absolute links for e-mails
-(`ticket_email_links`)."""
+`Ticket.get_portal_url`), the engineers' desk page (`ticket_desk_url`, also `Ticket.get_desk_url`), and both as
+absolute links for e-mails (`ticket_email_links`)."""
 
 from functools import lru_cache
 

@@ -101,7 +101,7 @@ def ticket_new(request):
                 _("Ticket %(number)s has been opened. We have sent a confirmation by e-mail.")
                 % {"number": ticket.number},
             )
-            return redirect(ticket)
+            return redirect(ticket.get_portal_url())
     return render(
         request,
         "tickets/ticket_new.html",
@@ -160,7 +160,7 @@ def ticket_reply(request, number):
             form.add_error(None, error)
         else:
             messages.success(request, _("Your message has been added to the ticket."))
-            return redirect(ticket)
+            return redirect(ticket.get_portal_url())
     return _detail(request, ticket, reply_form=form, status=400)
 
 
@@ -173,7 +173,7 @@ def _simple_action(request, number, action, success: str):
         messages.error(request, _errors(error))
     else:
         messages.success(request, success)
-    return redirect(ticket)
+    return redirect(ticket.get_portal_url())
 
 
 @verified_required
@@ -223,7 +223,7 @@ def ticket_cc_add(request, number):
             form.add_error("email", error)
         else:
             messages.success(request, _("%(email)s will get this ticket's messages.") % form.cleaned_data)
-            return redirect(ticket)
+            return redirect(ticket.get_portal_url())
     return _detail(request, ticket, cc_form=form, status=400)
 
 
@@ -256,7 +256,7 @@ def ticket_escalate(request, number):
                 _("The ticket has been escalated. For anything urgent call %(phone)s.")
                 % {"phone": settings.MYHEZO_ESCALATION_PHONE},
             )
-            return redirect(ticket)
+            return redirect(ticket.get_portal_url())
     return _detail(request, ticket, escalate_form=form, status=400)
 
 

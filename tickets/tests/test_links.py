@@ -21,7 +21,7 @@ BASE = "https://myhezo.example"
 
 def test_the_portal_and_desk_addresses_are_the_url_patterns(cast, contract):
     ticket = make_ticket(author=cast["customer"], contract=contract)
-    assert ticket.get_absolute_url() == ticket_url(ticket.number) == f"/tickets/{ticket.number}/"
+    assert ticket.get_portal_url() == ticket_url(ticket.number) == f"/tickets/{ticket.number}/"
     assert ticket_url(ticket.number) == reverse("tickets:detail", args=[ticket.number])
     assert ticket.get_desk_url() == ticket_desk_url(ticket.pk) == f"/admin/tickets/ticket/{ticket.pk}/change/"
     assert ticket_desk_url(ticket.pk) == reverse("admin:tickets_ticket_change", args=[ticket.pk])
