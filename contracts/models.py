@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import date
 
 from django.core.validators import RegexValidator
@@ -180,30 +181,34 @@ class SerialRegistry(models.Model):
         return self.serial
 
 
+# --- the serial notation's line count: the one definition (SPEC §2) -------------------------------------------
+# A line is `(H)-SERIAL` when its canonical serial has one line in the whole system and `(Hn)-SERIAL` when it has
+# several (`notation.serial_display`). What counts is `lines_per_serial`; the three forms below only read it the
+# way their callers need: a subquery per row, an annotation of lines, a mapping for a page of plain values.
+
+
+def lines_per_serial() -> models.QuerySet:
+    """(serial, n): how many contract lines each canonical serial has, on every contract. Narrow it by serial."""
+    return ContractLine.objects.order_by().values("serial").annotate(n=models.Count("pk"))
+
+
 def serial_line_count(serial: models.Expression) -> models.Subquery:
-    """How many contract lines share the serial `serial` refers to (an `OuterRef`), as a subquery: the `(H)` /
-    `(Hn)` notation without a query per line."""
-    same_serial = (
-        ContractLine.objects.filter(serial=serial)
-        .order_by()
-        .values("serial")
-        .annotate(n=models.Count("pk"))
-        .values("n")
-    )
-    return models.Subquery(same_serial)
+    """`lines_per_serial` of the serial `serial` refers to (an `OuterRef`), as a subquery: the notation of many
+    lines (or of their tickets) without a query per line."""
+    return models.Subquery(lines_per_serial().filter(serial=serial).values("n"))
 
 
 class ContractLineQuerySet(models.QuerySet):
     def with_serial_line_count(self):
-        """Annotate how many lines share each line's serial, for `(H)` vs `(Hn)` without a query per line."""
+        """Annotate `serial_line_count` (`lines_per_serial` of each line's serial), which `notation` reads."""
         return self.annotate(serial_line_count=serial_line_count(models.OuterRef("serial")))
 
-    def serial_line_counts(self, serials) -> dict[str, int]:
-        """How many lines each of these canonical serials has (one query), for `(H)` vs `(Hn)`."""
+    def serial_line_counts(self, serials) -> Counter[str]:
+        """`lines_per_serial` of these canonical serials in one query (0 for a serial with no line), counted in
+        the whole system whatever this queryset is filtered by."""
         if not serials:
-            return {}
-        counts = self.filter(serial__in=serials).order_by().values("serial").annotate(n=models.Count("pk"))
-        return dict(counts.values_list("serial", "n"))
+            return Counter()
+        return Counter(dict(lines_per_serial().filter(serial__in=serials).values_list("serial", "n")))
 
 
 class ContractLine(models.Model):
@@ -234,5 +239,5 @@ class ContractLine(models.Model):
         """`(H)-…` or `(Hn)-…`; needs `with_serial_line_count()` to avoid a query."""
         count = getattr(self, "serial_line_count", None)
         if count is None:
-            count = ContractLine.objects.filter(serial=self.serial).count()
+            count = ContractLine.objects.serial_line_counts([self.serial])[self.serial]
         return serial_display(self.serial, self.service_index, count)

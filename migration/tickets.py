@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.models import Contract, ContractLine, Priority
-from contracts.notation import contract_number_parse, serial_display, serial_parse
+from contracts.notation import contract_number_parse, serial_parse
 from core.text import email_address_validate
 from tickets.models import Attachment, Status, Ticket
 from tickets.services import ticket_legacy_create
@@ -211,7 +211,7 @@ def _plan(report: ImportReport, tickets: list[tuple[int, LegacyTicket]]) -> list
         line = candidates[0]
         line.contract = contract
         seen.add(legacy.legacy_id)
-        device = serial_display(line.serial, line.service_index, line.serial_line_count)
+        device = line.notation  # annotated above: no query
         planned.append(_Planned(line_number=number, legacy=legacy, line=line, device=device))
     return planned
 

@@ -135,11 +135,10 @@ class ReturnOverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         # The real state, not the hourly flag: a unit that became overdue a minute ago is listed already.
-        overdue = {"returned_at__isnull": True, "return_due_at__lt": timezone.now()}
         if self.value() == "yes":
-            return queryset.filter(**overdue)
+            return queryset.return_overdue(timezone.now())
         if self.value() == "no":
-            return queryset.exclude(**overdue)
+            return queryset.return_not_overdue(timezone.now())
         return queryset
 
 
@@ -170,7 +169,7 @@ class ReplacementAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("return overdue"), boolean=True)
     def is_return_overdue(self, obj):
-        return obj.is_return_overdue()
+        return obj.is_return_overdue(timezone.now())
 
 
 @admin.register(AllowanceUse)

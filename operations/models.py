@@ -1,11 +1,24 @@
 """Service operations (SPEC §6): hardware replacements (RMA) and the HEZO 360 allowances per contract year."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, ServicePlan
+from core.deadlines import is_past, past
+
+
+class ReplacementQuerySet(models.QuerySet):
+    def return_overdue(self, now: datetime):
+        """The replacements whose faulty unit is overdue at `now`: the database form of
+        `Replacement.is_return_overdue`."""
+        return self.filter(Replacement.return_overdue_condition(now))
+
+    def return_not_overdue(self, now: datetime):
+        return self.exclude(Replacement.return_overdue_condition(now))
 
 
 class Replacement(models.Model):
@@ -44,6 +57,8 @@ class Replacement(models.Model):
     # Copied from the plan at approval: a later change of the plan does not change what was promised.
     hezo_pays_return_shipping = models.BooleanField(_("HEZO pays the return shipping"), default=False)
 
+    objects = ReplacementQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("replacement (RMA)")
         verbose_name_plural = _("replacements (RMA)")
@@ -60,10 +75,16 @@ class Replacement(models.Model):
     def __str__(self) -> str:
         return f"RMA {self.pk} · {self.ticket.number}"
 
-    def is_return_overdue(self, now=None) -> bool:
-        return (
-            self.returned_at is None and self.return_due_at is not None and self.return_due_at < (now or timezone.now())
-        )
+    # --- "return overdue": the one definition (SPEC §6), for pages, the admin and the hourly flag -----------
+    # The faulty unit is overdue once its return deadline has passed (core.deadlines) and it has not come back:
+    # due back at 10:00 is on time at 10:00:00 and overdue from the first instant after.
+
+    def is_return_overdue(self, now: datetime) -> bool:
+        return self.returned_at is None and is_past(self.return_due_at, now)
+
+    @staticmethod
+    def return_overdue_condition(now: datetime) -> models.Q:
+        return models.Q(returned_at__isnull=True) & past("return_due_at", now)
 
 
 class AllowanceKind(models.TextChoices):

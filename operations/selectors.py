@@ -3,14 +3,15 @@ rules (`contracts_for_user`, `ticket_for_user`, the desk): nothing here widens w
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from contracts.models import Contract
+from sla.selectors import clock_state_at
 from tickets.models import Ticket
 
 from .models import AllowanceKind, AllowanceUse, PlanAllowance, Replacement
@@ -73,12 +74,20 @@ def allowances_for_contracts(contracts: Iterable[Contract], today: date) -> dict
     }
 
 
-def replacements_for_ticket(ticket: Ticket) -> QuerySet[Replacement]:
-    """The replacements of a ticket the caller may read, oldest first, with their delivery clocks."""
-    return ticket.replacements.select_related("delivery_clock").order_by("approved_at", "pk")
+def replacements_for_ticket(ticket: Ticket, now: datetime | None = None) -> list[Replacement]:
+    """The replacements of a ticket the caller may read, oldest first, with their delivery clocks, and their
+    state at `now` for a page: `replacement.return_overdue` (`Replacement.is_return_overdue`) and the delivery
+    clock's `overdue` and `breached` (`sla.selectors.clock_state_at`). One query."""
+    now = now or timezone.now()
+    replacements = list(ticket.replacements.select_related("delivery_clock").order_by("approved_at", "pk"))
+    for replacement in replacements:
+        replacement.return_overdue = replacement.is_return_overdue(now)
+        if replacement.delivery_clock is not None:
+            clock_state_at(replacement.delivery_clock, now)
+    return replacements
 
 
 def replacements_panel(ticket: Ticket) -> dict | None:
     """The context of the customer's ticket-page box of replacements (tickets/panels.py), None when none."""
-    replacements = list(replacements_for_ticket(ticket))
-    return {"replacements": replacements, "now": timezone.now()} if replacements else None
+    replacements = replacements_for_ticket(ticket)
+    return {"replacements": replacements} if replacements else None

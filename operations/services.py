@@ -3,10 +3,8 @@ the uses of the HEZO 360 allowances. Every function is one transaction with its 
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +14,7 @@ from core.outbox import email_queue
 from sla.businesstime import WARSAW
 from sla.models import ClockKind, ClockState
 from sla.services import clock_start, clock_stop, ticket_sla_refresh
+from tickets.links import ticket_email_links
 from tickets.models import EventAction, Status, Ticket
 from tickets.services.base import ENGINEERS, ticket_actor_check, ticket_event_record, ticket_lock, ticket_touch
 
@@ -226,10 +225,6 @@ def replacement_update(
 # --- the faulty unit's way back ------------------------------------------------------------------------
 
 
-def _ticket_url(ticket: Ticket) -> str:
-    return settings.MYHEZO_BASE_URL + reverse("tickets:detail", args=[ticket.number])
-
-
 def replacement_reminders_send(now: datetime | None = None, batch: int = 500) -> int:
     """E-mail the reporter, once, 2 days before the faulty unit is due back. The conditional UPDATE is the
     guard: when two runs race for a replacement, the second finds nothing to update and sends nothing."""
@@ -263,7 +258,7 @@ def replacement_reminders_send(now: datetime | None = None, batch: int = 500) ->
             email_queue(
                 to=[ticket.reporter_email],
                 template="operations/emails/return_reminder",
-                context={"ticket": ticket, "replacement": replacement, "ticket_url": _ticket_url(ticket)},
+                context={"ticket": ticket, "replacement": replacement, **ticket_email_links(ticket)},
                 language=language,
             )
             sent += 1
@@ -274,9 +269,8 @@ def replacement_overdue_flag(now: datetime | None = None) -> int:
     """Flag, once, every replacement whose faulty unit is past its return deadline (one UPDATE, so
     concurrent runs cannot flag twice or move the time a flag was raised)."""
     now = now or timezone.now()
-    return Replacement.objects.filter(
-        overdue_flagged_at__isnull=True, returned_at__isnull=True, return_due_at__lte=now
-    ).update(overdue_flagged_at=now)
+    unflagged = Replacement.objects.return_overdue(now).filter(overdue_flagged_at__isnull=True)
+    return unflagged.update(overdue_flagged_at=now)
 
 
 # --- allowances ----------------------------------------------------------------------------------------

@@ -8,4 +8,10 @@ class SlaConfig(AppConfig):
     verbose_name = _("SLA")
 
     def ready(self):
+        from tickets.panels import TicketPagePanel, ticket_page_panel_register
+
         from . import receivers  # noqa: F401  (connects the ticket signals)
+        from .selectors import clocks_panel
+
+        # The customer's ticket page shows the ticket's clocks (SPEC §5).
+        ticket_page_panel_register(TicketPagePanel(template="sla/_ticket_clocks.html", context=clocks_panel))

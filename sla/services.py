@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from contracts.models import ReplacementDelivery
 from core.outbox import email_queue
+from tickets.links import ticket_email_links
 from tickets.models import Status
 
 from . import businesstime
@@ -88,8 +88,7 @@ def clock_start(*, ticket, kind: str, at: datetime) -> SlaClock:
 def clock_stop(*, clock: SlaClock, at: datetime, answered: bool) -> SlaClock:
     """Stop a clock: met or missed when the customer got their answer; otherwise (closed without one)
     missed if it was already late, else just stopped."""
-    due = clock.effective_due_at
-    late = due is not None and at > due
+    late = clock.is_past_due(at)
     if clock.state == ClockState.RUNNING:
         _span_close(clock, at)
     clock.state = ClockState.STOPPED
@@ -201,10 +200,11 @@ def sla_scan(now: datetime | None = None, batch: int = 500) -> int:
         .filter(Q(state=ClockState.RUNNING) | Q(outcome=Outcome.MISSED))
         .order_by()
     )
-    # A later date agreed with the customer replaces the due time (SPEC §5). Two range reads, each on its own
-    # partial index, so a scan that finds nothing due reads nothing (one OR would walk every unalerted clock).
-    by_due = unalerted.filter(agreed_due_at__isnull=True, due_at__lt=now).values_list("pk", "due_at")
-    by_agreed = unalerted.filter(agreed_due_at__lt=now).values_list("pk", "due_at")
+    # Past due as the clock defines it (SlaClock.past_due_conditions): two range reads, each on its own partial
+    # index, so a scan that finds nothing due reads nothing (one OR would walk every unalerted clock).
+    past_due_by_sla, past_due_by_agreed = SlaClock.past_due_conditions(now)
+    by_due = unalerted.filter(past_due_by_sla).values_list("pk", "due_at")
+    by_agreed = unalerted.filter(past_due_by_agreed).values_list("pk", "due_at")
     due = [pk for pk, _ in by_due.union(by_agreed).order_by("due_at")[:batch]]
     alerted = 0
     for clock_id in due:
@@ -231,7 +231,7 @@ def _breach_email(clock: SlaClock) -> None:
     context = {
         "ticket": ticket,
         "clock": clock,
-        "admin_url": settings.MYHEZO_BASE_URL + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+        **ticket_email_links(ticket),
     }
     for address, language in recipients:
         email_queue(to=[address], template="sla/emails/clock_breached", context=context, language=language)

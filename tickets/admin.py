@@ -10,12 +10,12 @@ from typing import ClassVar
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -57,7 +57,7 @@ class SlaFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "breached":
-            return queryset.filter(Q(sla_breached=True) | Q(sla_next_due_at__lt=now))
+            return queryset.sla_breached(now)
         if self.value() == "due_1h":
             return queryset.filter(sla_next_due_at__gte=now, sla_next_due_at__lte=now + timedelta(hours=1))
         return queryset
@@ -85,16 +85,6 @@ def _event_value(event, value: str) -> str:
     if event.action == EventAction.PRIORITY:
         return choice_label(Priority, value)
     return value
-
-
-@lru_cache(maxsize=1)
-def _changelist_url() -> str:
-    return reverse("admin:tickets_ticket_changelist")
-
-
-def _desk_url(pk: int) -> str:
-    # The admin's change URL is `<changelist>/<pk>/change/`; reversing it for each of 100 rows costs more.
-    return f"{_changelist_url()}{pk}/change/"
 
 
 class CappedCountPaginator(Paginator):
@@ -128,7 +118,7 @@ class DeskPanel:
 
     template: str
     context: Callable[[Ticket], dict]
-    views: Callable[["TicketAdmin"], list[tuple[str, Callable]]]
+    views: Callable[["TicketAdmin"], list[tuple[str, Callable]]] | None = None
 
 
 @admin.register(Ticket)
@@ -183,7 +173,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("number"), ordering="number")
     def number_link(self, obj):
-        return format_html('<a href="{}">{}</a>', _desk_url(obj.pk), obj.number)
+        return format_html('<a href="{}">{}</a>', obj.get_desk_url(), obj.number)
 
     @admin.display(description=_("plan"), ordering="contract__plan__name")
     def plan(self, obj):
@@ -203,9 +193,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("SLA breached"), ordering="sla_breached")
     def is_breached(self, obj):
-        return _yes_no_icon(
-            obj.sla_breached or (obj.sla_next_due_at is not None and obj.sla_next_due_at < timezone.now())
-        )
+        return _yes_no_icon(obj.is_sla_breached(timezone.now()))
 
     @admin.display(description=_("escalated"), ordering="escalated_at")
     def is_escalated(self, obj):
@@ -225,7 +213,7 @@ class TicketAdmin(admin.ModelAdmin):
             ("status", self.status_view),
             ("priority", self.priority_view),
             ("phone", self.phone_view),
-            *(action for panel in self.desk_panels for action in panel.views(self)),
+            *(action for panel in self.desk_panels if panel.views for action in panel.views(self)),
         ]
         return [path(f"<int:pk>/{name}/", wrap(view), name=f"tickets_ticket_{name}") for name, view in actions] + [
             path(
@@ -283,8 +271,6 @@ class TicketAdmin(admin.ModelAdmin):
             "dialog": dialog,
             "ccs": list(ticket.ccs.all()),
             "events": events,
-            "clocks": list(ticket.clocks.all()),
-            "now": timezone.now(),
             "reply_form": forms.get("reply_form") or EngineerReplyForm(),
             "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
             "status_form": StatusForm(initial={"status": ticket.status}),
@@ -297,7 +283,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     def desk_redirect(self, ticket):
         """Back to the ticket's desk page (after a POST, with its message)."""
-        return redirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+        return redirect(ticket.get_desk_url())
 
     def desk_run(self, request, ticket, action: Callable[[], object], success: str):
         """Call a service: its refusal becomes the page's error message, else `success` is shown."""

@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 from pathlib import PurePath
 
 from django.conf import settings
@@ -9,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Company, Contract, ContractLine, Priority
 from contracts.notation import serial_display
+from core.deadlines import is_past, past
+
+from .links import ticket_desk_url, ticket_url
 
 
 def choice_label(choices: type[models.TextChoices], value: str) -> str:
@@ -42,6 +46,12 @@ class TicketNumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class TicketQuerySet(models.QuerySet):
+    def sla_breached(self, now: datetime):
+        """The tickets whose SLA is breached at `now`: the database form of `Ticket.is_sla_breached`."""
+        return self.filter(models.Q(sla_breached=True) | past("sla_next_due_at", now))
 
 
 class Ticket(models.Model):
@@ -100,6 +110,8 @@ class Ticket(models.Model):
         verbose_name=_("search key"),
     )
 
+    objects = TicketQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
@@ -136,9 +148,23 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    # Not `get_absolute_url`: that would open the admin's "view on site" redirect (/admin/r/…) from the desk to
+    # a portal page engineers cannot read; the access matrix expects a 404 there.
+    def get_portal_url(self) -> str:
+        return ticket_url(self.number)
+
+    def get_desk_url(self) -> str:
+        return ticket_desk_url(self.pk)
+
     @property
     def is_open(self) -> bool:
         return self.status != Status.CLOSED
+
+    def is_sla_breached(self, now: datetime) -> bool:
+        """A clock of the ticket was missed (the flag the SLA services and the breach scan keep), or the earliest
+        running clock is overdue at `now` (`sla_next_due_at`, the same rule as `SlaClock.is_overdue`) though the
+        scan has not flagged it yet."""
+        return self.sla_breached or is_past(self.sla_next_due_at, now)
 
     # Django's generated get_FOO_display rebuilds a dict of the choices on every call; pages and e-mails call
     # these a lot. Same result: the label in the active language, or the stored code if it is unknown.

@@ -4,18 +4,17 @@ other ticket is a 404, never a 403, so nobody learns that a number exists."""
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Upper
 from django.http import Http404
-from django.urls import reverse
 
 from accounts.models import User
 from contracts.models import Contract, ContractLine, Priority, serial_line_count
 from contracts.notation import serial_display, serial_parse
 
+from .links import ticket_url
 from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Status, Ticket, choice_label
 
 
@@ -56,12 +55,6 @@ def tickets_for_access(access: TicketAccess) -> QuerySet[Ticket]:
 def tickets_for_user(user: User) -> QuerySet[Ticket]:
     """The tickets the user may read, as a plain queryset (filter, count and page it, then load rows)."""
     return tickets_for_access(ticket_access(user))
-
-
-@lru_cache(maxsize=4096)
-def ticket_url(number: str) -> str:
-    # The same number always has the same address: a list page needs 25 of them.
-    return reverse("tickets:detail", args=[number])
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +103,7 @@ _ROW_FIELDS = (
 def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
     """Rows for a page of `tickets` (already sliced): two queries, whatever the page size."""
     values = list(tickets.values(*_ROW_FIELDS))
-    lines_per_serial = ContractLine.objects.serial_line_counts({row["line__serial"] for row in values})
+    serial_counts = ContractLine.objects.serial_line_counts({row["line__serial"] for row in values})
     return [
         TicketRow(
             number=row["number"],
@@ -121,9 +114,7 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
             last_activity_at=row["last_activity_at"],
             contract_number=row["contract__number"],
             plan_name=row["contract__plan__name"],
-            device=serial_display(
-                row["line__serial"], row["line__service_index"], lines_per_serial.get(row["line__serial"], 1)
-            ),
+            device=serial_display(row["line__serial"], row["line__service_index"], serial_counts[row["line__serial"]]),
         )
         for row in values
     ]

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -100,7 +99,7 @@ def ticket_new(request):
                 _("Ticket %(number)s has been opened. We have sent a confirmation by e-mail.")
                 % {"number": ticket.number},
             )
-            return redirect("tickets:detail", number=ticket.number)
+            return redirect(ticket.get_portal_url())
     return render(
         request,
         "tickets/ticket_new.html",
@@ -118,9 +117,7 @@ def _detail(request, ticket: Ticket, *, status: int = 200, reply_form=None, cc_f
         "dialog_html": SafeString(
             "".join(fragment("tickets/_message.html", number=ticket.number, message=message) for message in dialog)
         ),
-        "clocks": list(ticket.clocks.all()),
         "panels": ticket_page_panels_render(request, ticket),
-        "now": timezone.now(),
         "ccs": list(ticket.ccs.all()) if is_customer else [],
         "partner_reads": partner_reads_for_user(request.user, ticket),
         "can_write": is_customer,
@@ -160,7 +157,7 @@ def ticket_reply(request, number):
             form.add_error(None, error)
         else:
             messages.success(request, _("Your message has been added to the ticket."))
-            return redirect("tickets:detail", number=ticket.number)
+            return redirect(ticket.get_portal_url())
     return _detail(request, ticket, reply_form=form, status=400)
 
 
@@ -173,7 +170,7 @@ def _simple_action(request, number, action, success: str):
         messages.error(request, _errors(error))
     else:
         messages.success(request, success)
-    return redirect("tickets:detail", number=ticket.number)
+    return redirect(ticket.get_portal_url())
 
 
 @verified_required
@@ -223,7 +220,7 @@ def ticket_cc_add(request, number):
             form.add_error("email", error)
         else:
             messages.success(request, _("%(email)s will get this ticket's messages.") % form.cleaned_data)
-            return redirect("tickets:detail", number=ticket.number)
+            return redirect(ticket.get_portal_url())
     return _detail(request, ticket, cc_form=form, status=400)
 
 
@@ -256,7 +253,7 @@ def ticket_escalate(request, number):
                 _("The ticket has been escalated. For anything urgent call %(phone)s.")
                 % {"phone": settings.MYHEZO_ESCALATION_PHONE},
             )
-            return redirect("tickets:detail", number=ticket.number)
+            return redirect(ticket.get_portal_url())
     return _detail(request, ticket, escalate_form=form, status=400)
 
 

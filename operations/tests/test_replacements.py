@@ -308,11 +308,12 @@ def test_no_reminder_for_a_returned_unit_and_two_calendar_days_before_across_dst
 def test_overdue_is_flagged_once_after_the_deadline(cast, contract):
     replacement = _delivered_replacement(cast, contract, delivered_on=at(2026, 11, 2, 10, 0))
     assert replacement_overdue_flag(now=at(2026, 11, 9, 9, 59)) == 0
-    assert replacement_overdue_flag(now=at(2026, 11, 9, 10, 0)) == 1
+    assert replacement_overdue_flag(now=at(2026, 11, 9, 10, 0)) == 0  # due back at 10:00: still on time
+    assert replacement_overdue_flag(now=at(2026, 11, 9, 10, 0, 1)) == 1
     assert replacement_overdue_flag(now=at(2026, 11, 9, 11, 0)) == 0
     assert replacement_reminders_send(now=at(2026, 11, 9, 11, 0)) == 0  # too late for a reminder
     replacement.refresh_from_db()
-    assert replacement.overdue_flagged_at == at(2026, 11, 9, 10, 0)
+    assert replacement.overdue_flagged_at == at(2026, 11, 9, 10, 0, 1)
     assert replacement.is_return_overdue(now=at(2026, 11, 9, 11, 0))
 
 

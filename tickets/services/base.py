@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +18,7 @@ from core.outbox import email_queue
 from core.text import email_address_validate
 
 from ..attachments import attachments_check
+from ..links import ticket_email_links
 from ..models import (
     Attachment,
     Message,
@@ -146,14 +146,6 @@ def _message_add(
 # --- e-mail ------------------------------------------------------------------------------------------
 
 
-def _links(ticket: Ticket) -> dict[str, str]:
-    base = settings.MYHEZO_BASE_URL
-    return {
-        "ticket_url": base + reverse("tickets:detail", args=[ticket.number]),
-        "admin_url": base + reverse("admin:tickets_ticket_change", args=[ticket.pk]),
-    }
-
-
 def _customer_recipients(ticket: Ticket, *, exclude: str = "") -> list[tuple[str, str]]:
     """(address, language) of the reporter and every CC, without the person who caused the e-mail. A CC
     address that belongs to a portal user gets that user's language, any other the ticket's."""
@@ -168,7 +160,7 @@ def _notify_customers(*, ticket: Ticket, template: str, context: dict, exclude: 
         email_queue(
             to=[address],
             template=template,
-            context={"ticket": ticket, **_links(ticket), **context},
+            context={"ticket": ticket, **ticket_email_links(ticket), **context},
             language=language,
         )
 
@@ -177,7 +169,7 @@ def _notify_engineers(*, ticket: Ticket, template: str, context: dict, reply_to:
     email_queue(
         to=[settings.MYHEZO_ENGINEERS_EMAIL],
         template=template,
-        context={"ticket": ticket, **_links(ticket), **context},
+        context={"ticket": ticket, **ticket_email_links(ticket), **context},
         language=settings.MYHEZO_ENGINEERS_LANGUAGE,
         reply_to=[reply_to] if reply_to else None,
     )

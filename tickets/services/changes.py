@@ -10,6 +10,7 @@ from accounts.models import User
 from contracts.models import Priority
 from core.outbox import email_queue
 
+from ..links import ticket_email_links
 from ..models import (
     EventAction,
     Status,
@@ -21,7 +22,6 @@ from .base import (
     CUSTOMERS,
     ENGINEERS,
     ENGINEERS_OR_CUSTOMERS,
-    _links,
     _name_of,
     emails_clean,
     ticket_actor_check,
@@ -98,7 +98,7 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
     email_queue(
         to=[settings.MYHEZO_ESCALATION_EMAIL],
         template="tickets/emails/ticket_escalated",
-        context={"ticket": ticket, **_links(ticket), "reason": reason, "actor_name": _name_of(actor)},
+        context={"ticket": ticket, **ticket_email_links(ticket), "reason": reason, "actor_name": _name_of(actor)},
         language=settings.MYHEZO_ENGINEERS_LANGUAGE,
         reply_to=[actor.email],
     )

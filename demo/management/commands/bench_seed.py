@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from contracts.models import Company, Contract, ContractLine, SerialRegistry, ServicePlan
+from core.deadlines import is_past
 from sla.models import ClockKind, ClockState, Outcome, SlaClock
 from tickets.models import Message, MessageKind, Status, Ticket, TicketNumberCounter
 
@@ -192,7 +193,7 @@ class Command(BaseCommand):
                         partner_access=False,
                         sla_targets=targets[line.contract.plan_id],
                         sla_next_due_at=due,
-                        sla_breached=due is not None and due < now,
+                        sla_breached=is_past(due, now),
                         created_at=opened,
                         last_activity_at=opened + timedelta(hours=per_ticket * 2),
                         closed_at=opened + timedelta(days=2) if status == Status.CLOSED else None,
@@ -239,6 +240,6 @@ class Command(BaseCommand):
         else:
             clock.running_since, clock.due_at = ticket.created_at, ticket.sla_next_due_at
             clock.spans = [[ticket.created_at.isoformat(), None]]
-            if ticket.sla_next_due_at < now:
+            if clock.is_overdue(now):  # the breach scan would have alerted it
                 clock.breach_alerted_at = ticket.sla_next_due_at
         return clock
