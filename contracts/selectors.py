@@ -6,7 +6,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db.models import OuterRef, Prefetch, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 if TYPE_CHECKING:  # a type only: contracts sit below accounts (README "Layers")
@@ -81,11 +80,3 @@ def active_contract_summaries(user: "User") -> list[ContractSummary]:
         if serial is not None:
             lines.append(LineSummary(serial_display(serial, index, count), model))
     return [ContractSummary(number, plan, tuple(lines)) for number, (plan, lines) in contracts.items()]
-
-
-def contract_for_user(user: "User", number: str) -> Contract:
-    """The contract with this number if the user may see it, else 404 (never 403: no existence leak)."""
-    contract = contracts_for_user(user).filter(number=number.strip().upper()).first()
-    if contract is None:
-        raise Http404
-    return contract

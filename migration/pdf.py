@@ -107,7 +107,7 @@ def conversation_pdf(data: ConversationData, *, language: str = "pl") -> bytes:
 
 
 def _layout(data: ConversationData, language: str) -> weasyprint.Document:
-    """The laid-out pages (tests inspect them)."""
+    """The laid-out pages."""
     with translation.override(language):
         html = render_to_string(TEMPLATE, _context(data, language))
     font_config, stylesheet = _styles()

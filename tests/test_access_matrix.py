@@ -404,7 +404,7 @@ def served_routes() -> list[str]:
 
 
 def registered_admin_models() -> set[str]:
-    return {f"{model._meta.app_label}.{model._meta.model_name}" for model in admin.site._registry}
+    return {model._meta.label_lower for model in apps.get_models() if admin.site.is_registered(model)}
 
 
 # --- The world ----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from django.apps import apps
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import caches
 from django.db import IntegrityError, connection, models, transaction
 from django.test import Client
@@ -129,7 +130,7 @@ def _relogin(scenario, login_with_otp) -> None:
     """A change of a user's password, generation or device ends their session: log in again after it."""
     for name, client in scenario["clients"].items():
         user = User.objects.get(pk=scenario["readers"][name].pk)
-        if client.session.get("_auth_user_id") != str(user.pk):
+        if client.session.get(SESSION_KEY) != str(user.pk):
             login_with_otp(user, with_client=client)
 
 

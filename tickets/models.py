@@ -232,10 +232,6 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket.number} · {self.get_kind_display()} · {self.author_name}"
 
-    @property
-    def is_public(self) -> bool:
-        return self.kind in PUBLIC_KINDS
-
 
 def attachment_upload_to(instance: "Attachment", filename: str) -> str:
     # The stored name is random: nothing the uploader typed reaches the file system.

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ def test_a_guesser_from_one_place_is_locked_then_the_lock_cools_off(customer, se
     for _ in range(3):
         assert password_step(attacker, customer.email, WRONG).status_code == 200
     assert password_step(attacker, customer.email, DEFAULT_PASSWORD).status_code == 429  # even the right one
-    assert not attacker.session.get("_auth_user_id")
+    assert not attacker.session.get(SESSION_KEY)
     # The same login from elsewhere is not affected, nor other logins from there.
     assert password_step(from_ip("198.51.100.1"), customer.email).status_code == 302
     assert password_step(attacker, "someone@example.com", WRONG).status_code == 200

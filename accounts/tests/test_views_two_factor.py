@@ -3,6 +3,7 @@ from base64 import b32decode
 from binascii import hexlify
 
 import pytest
+from django.contrib.auth import SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -108,7 +109,7 @@ def test_password_attempts_are_throttled_per_login_then_cool_off(client, custome
     response = password_step(client, customer.email.upper(), DEFAULT_PASSWORD)
     assert response.status_code == 429
     assert "Zbyt wiele prób logowania" in response.content.decode()
-    assert not client.session.get("_auth_user_id")
+    assert not client.session.get(SESSION_KEY)
     # Another login from the same place is not affected.
     assert password_step(client, "someone@example.com", "x").status_code == 200
     with time_machine.travel(timezone.now() + timezone.timedelta(minutes=2)):

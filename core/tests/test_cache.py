@@ -1,13 +1,12 @@
 """The cache with Redis unreachable (core/cache.py): misses instead of errors, throttles fail open."""
 
 import logging
+import time
 
 import pytest
 from django.core.cache import caches
 from django.test import RequestFactory
 from django_ratelimit.core import is_ratelimited
-
-from core.cache import _Warned
 
 # Nothing listens on port 1: every call is refused at once, like a Redis that is down.
 UNREACHABLE = {
@@ -23,12 +22,28 @@ UNREACHABLE = {
 def redis_down(settings):
     settings.CACHES = {**settings.CACHES, **UNREACHABLE}
     settings.RATELIMIT_FAIL_OPEN = True
-    _Warned.at = float("-inf")  # the warning is once a minute per process
     return caches["default"]
 
 
-def test_every_call_answers_as_a_miss(redis_down, caplog):
+@pytest.fixture
+def minutes_pass(monkeypatch):
+    """`minutes_pass(n)` moves this process's monotonic clock n minutes on (the real one keeps running)."""
+    real, offset = time.monotonic, [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: real() + offset[0])
+
+    def later(minutes: float) -> None:
+        offset[0] += minutes * 60
+
+    return later
+
+
+def outage_warnings(caplog) -> int:
+    return sum("Cache unreachable" in record.getMessage() for record in caplog.records)
+
+
+def test_every_call_answers_as_a_miss_and_the_outage_is_logged_once_a_minute(redis_down, caplog, minutes_pass):
     cache = redis_down
+    minutes_pass(1)  # whatever an earlier test logged is a minute old now
     with caplog.at_level(logging.WARNING, logger="core.cache"):
         assert cache.get("k") is None and cache.get("k", 7) == 7 and cache.get("k", default=8) == 8
         assert cache.add("k", 1) is False
@@ -40,7 +55,13 @@ def test_every_call_answers_as_a_miss(redis_down, caplog):
         assert cache.set_many({"a": 1, "b": 2}) == ["a", "b"]  # the keys that were not stored
         with pytest.raises(ValueError):
             cache.incr("k")
-    assert any("Cache unreachable" in record.getMessage() for record in caplog.records)
+        assert outage_warnings(caplog) == 1  # a dozen failed calls, one line in the log
+        minutes_pass(0.5)
+        assert cache.get("k") is None
+        assert outage_warnings(caplog) == 1
+        minutes_pass(0.5)
+        assert cache.get("k") is None
+        assert outage_warnings(caplog) == 2  # a minute after the first, the outage is logged again
 
 
 def test_throttles_allow_the_request_while_the_cache_is_down(redis_down):

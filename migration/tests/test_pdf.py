@@ -1,5 +1,8 @@
 """The carried-over conversation's PDF (migration/pdf.py): content, fonts, nothing fetched, bounded renders."""
 
+import concurrent.futures
+import ctypes
+import functools
 import io
 import json
 import os
@@ -20,9 +23,9 @@ import pypdf
 import pytest
 import tinycss2
 import weasyprint
+from django.test.signals import template_rendered
 from django.utils import translation
 from fontTools.ttLib import TTFont
-from weasyprint.formatting_structure.boxes import TextBox
 from weasyprint.urls import FatalURLFetchingError
 
 from migration import pdf
@@ -40,7 +43,7 @@ from migration.pdf import (
     render_many,
     render_pool,
 )
-from migration.tests.pdf_pool_tasks import allocate_bounded, die_or_echo
+from migration.tests.pdf_pool_tasks import MessagesKillingTheWorker, MessagesNeedingMemory
 
 REPO = Path(__file__).resolve().parents[2]
 POLISH = "ąęłńóśźż ĄĘŁŃÓŚŹŻ"
@@ -92,6 +95,19 @@ def typical_dialog():
 
 def read(document: bytes) -> pypdf.PdfReader:
     return pypdf.PdfReader(io.BytesIO(document))
+
+
+def font_program(font) -> TTFont:
+    """The font program embedded for a PDF font (dictionary); fails if the font is not embedded."""
+    font = font.get_object()
+    if "/FontDescriptor" in font:
+        descriptor = font["/FontDescriptor"]
+    else:
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+    descriptor = descriptor.get_object()
+    programs = [descriptor[key] for key in ("/FontFile2", "/FontFile3") if key in descriptor]
+    assert programs, f"font {font['/BaseFont']} is not embedded"
+    return TTFont(io.BytesIO(programs[0].get_object().get_data()))
 
 
 def text_of(document: bytes) -> str:
@@ -173,24 +189,46 @@ def test_control_characters_and_lone_surrogates_render_as_replacement_characters
     assert "x\ufffdy" in text
 
 
+# The page's side margins (conversation.css: `@page { size: A4; margin: 16mm 16mm 20mm 16mm }`), in points.
+SIDE_MARGIN_PT = 16 / 25.4 * 72
+
+
+def text_runs(document: bytes) -> list[tuple[int, float, float, str]]:
+    """Every piece of text the PDF draws, as (page number, left edge, right edge, text) in points: the right
+    edge from the advance widths of the embedded font the piece is drawn in (the shipped DejaVu, subset)."""
+    programs, runs = {}, []
+
+    def visit(number, text, cm, tm, font, size):
+        text = text.rstrip("\n")
+        if not text.strip():
+            return
+        if font["/BaseFont"] not in programs:
+            programs[font["/BaseFont"]] = font_program(font)
+        program = programs[font["/BaseFont"]]
+        glyphs, metrics = program.getBestCmap(), program["hmtx"]
+        advance = sum(metrics[glyphs[ord(character)]][0] for character in text) / program["head"].unitsPerEm
+        left = cm[0] * tm[4] + cm[4]  # the page's transformation is a scale and a flip: no rotation
+        runs.append((number, left, left + advance * size * tm[0] * cm[0], text))
+
+    for number, page in enumerate(read(document).pages, start=1):
+        page.extract_text(visitor_text=functools.partial(visit, number))
+    return runs
+
+
 def test_a_3000_character_token_wraps_and_nothing_is_cut_off():
     token = "".join(f"{n:04d}abcdefghijklmnop" for n in range(150))  # 3000 characters, no break opportunity
     assert len(token) == 3000
-    data = ticket(messages=[message(f"przed {token} po")])
-    # The layout: every piece of text lies inside the page's content box, and together they hold all of it.
-    pages = pdf._layout(data, "pl").pages
-    assert len(pages) <= 2
-    pieces = []
-    for page in pages:
-        box = page._page_box
-        right = box.content_box_x() + box.width
-        for text in (b for b in box.descendants() if isinstance(b, TextBox)):
-            assert text.position_x + text.width <= right + 0.01, text.text
-            pieces.append(text.text)
-    assert token in "".join("".join(pieces).split())
-    # And the PDF: the whole token extracts, over many lines.
-    text = text_of(render(data))
-    assert token in "".join(text.split())
+    document = render(ticket(messages=[message(f"przed {token} po")]))
+    # Every piece of text the PDF draws lies between the page's side margins, and together they hold all of it.
+    runs = text_runs(document)
+    assert max(page for page, *_ in runs) <= 2
+    width = float(read(document).pages[0].mediabox.width)
+    for _page, left, right, text in runs:
+        assert left >= SIDE_MARGIN_PT - 0.01 and right <= width - SIDE_MARGIN_PT + 0.01, text
+    assert token in squash("".join(text for *_, text in runs))
+    # And the text: the whole token extracts, over many lines.
+    text = text_of(document)
+    assert token in squash(text)
     assert "przed" in text and re.search(r"\bpo\b", text)
     assert max(len(line) for line in text.splitlines()) < 150
 
@@ -229,15 +267,30 @@ def test_bodies_cut_into_blocks_render_exactly_like_one_block(monkeypatch):
             found.append("page break")
         return found
 
+    def blocks_per_body(data):
+        """Renders `data`; how many blocks each message body reached the template in."""
+        counts = []
+
+        def given(sender, template, context, **kwargs):
+            if template.name == pdf.TEMPLATE:
+                counts.extend(len(message["body_blocks"]) for message in context["messages"])
+
+        template_rendered.connect(given)
+        try:
+            return positions(render(data)), counts
+        finally:
+            template_rendered.disconnect(given)
+
     body = "a\n\nb\nc\n\n\nd\ne\n\nf\n  g\n\n\nh\n"
     data = ticket(messages=[message(body)] * 9)  # three pages: cuts fall at page breaks too
     monkeypatch.setattr(pdf, "BLOCK_LINES", 10**6)
-    whole = positions(render(data))
-    assert whole.count("page break") >= 2
+    whole, counts = blocks_per_body(data)
+    assert whole.count("page break") >= 2 and set(counts) == {1}
     for lines in (1, 2, 3):
         monkeypatch.setattr(pdf, "BLOCK_LINES", lines)
-        assert len(pdf._blocks(body)) > 1
-        assert positions(render(data)) == whole
+        cut, counts = blocks_per_body(data)
+        assert min(counts) > 1  # the bodies really were cut
+        assert cut == whole
 
 
 # --- Fonts ---------------------------------------------------------------------------------------------------
@@ -245,19 +298,7 @@ def test_bodies_cut_into_blocks_render_exactly_like_one_block(monkeypatch):
 
 def embedded_fonts(document: bytes) -> list[TTFont]:
     """The font program of every font on every page; fails if any font is not embedded."""
-    fonts = []
-    for page in read(document).pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
-            if "/FontDescriptor" in font:
-                descriptor = font["/FontDescriptor"]
-            else:
-                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
-            descriptor = descriptor.get_object()
-            programs = [descriptor[key] for key in ("/FontFile2", "/FontFile3") if key in descriptor]
-            assert programs, f"font {font['/BaseFont']} is not embedded"
-            fonts.append(TTFont(io.BytesIO(programs[0].get_object().get_data())))
-    return fonts
+    return [font_program(font) for page in read(document).pages for font in page["/Resources"]["/Font"].values()]
 
 
 def test_the_fonts_are_the_shipped_dejavu_embedded():
@@ -410,12 +451,13 @@ def test_the_fetcher_stops_a_render_whose_html_refers_outside(http_server, refer
     assert CountingServer.connections == 0
 
 
-def test_a_template_that_refers_outside_fails_the_render(monkeypatch):
-    real = pdf.render_to_string
-    outside = '<img src="file:///etc/passwd">'
-    monkeypatch.setattr(
-        pdf, "render_to_string", lambda name, context=None: outside if name == pdf.TEMPLATE else real(name)
-    )
+def test_a_template_that_refers_outside_fails_the_render(settings, tmp_path):
+    """The conversation template overridden (a template directory searched first) with one that refers to a
+    local file: the render fails rather than read it."""
+    outside = tmp_path / "templates" / pdf.TEMPLATE
+    outside.parent.mkdir(parents=True)
+    outside.write_text('<img src="file:///etc/passwd"><p>{{ subject }}</p>')
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path / "templates", *settings.TEMPLATES[0]["DIRS"]]}]
     with pytest.raises(PdfRenderError, match=r"Z-2023-04211: .*file:///etc/passwd"):
         conversation_pdf(ticket())
 
@@ -429,22 +471,23 @@ def test_the_subject_cannot_break_out_of_the_markup_into_a_fetch(monkeypatch):
         return real_fetch(self, url, headers)
 
     monkeypatch.setattr(AssetsOnlyFetcher, "fetch", spy)
-    monkeypatch.setattr(pdf, "_cache", threading.local())  # fonts fetched again, through the spy
     subject = '</title></style><link rel=stylesheet href="file:///etc/passwd"><style>@import "file:///etc/passwd";'
-    text = squash(text_of(render(ticket(subject=subject))))
-    assert squash(subject) in text
+    # In a thread of its own: the stylesheet and its fonts are compiled once per thread, so they are fetched
+    # again, through the spy, and everything the render fetches is seen.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
+        document = thread.submit(render, ticket(subject=subject)).result()
+    assert squash(subject) in squash(text_of(document))
     assert fetched == [BASE_URL + "DejaVuSans.ttf", BASE_URL + "DejaVuSans-Bold.ttf"]
 
 
 # --- Bounded renders -----------------------------------------------------------------------------------------
 
 
-def test_a_bounded_render_that_takes_too_long_raises_and_leaves_no_alarm(monkeypatch):
-    monkeypatch.setattr(pdf, "conversation_pdf", lambda data, language: time.sleep(10))
+def test_a_bounded_render_that_takes_too_long_raises_and_leaves_no_alarm():
     before = signal.getsignal(signal.SIGALRM)
     started = time.monotonic()
-    with pytest.raises(PdfRenderError, match=r"^Z-2023-04211: the PDF took longer than 0\.5 s to render$"):
-        conversation_pdf_bounded(ticket(), language="pl", timeout_s=0.5, memory_mb=None)
+    with pytest.raises(PdfRenderError, match=r"^Z-HUGE: the PDF took longer than 0\.5 s to render$"):
+        conversation_pdf_bounded(huge_ticket(), language="pl", timeout_s=0.5, memory_mb=None)
     assert time.monotonic() - started < 3
     assert signal.getsignal(signal.SIGALRM) is before
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
@@ -483,11 +526,12 @@ def test_a_render_past_its_time_fails_alone_and_the_worker_renders_the_next(pool
 
 def test_a_render_past_its_memory_fails_alone_and_the_worker_renders_the_next(pool):
     worker = pool.apply(os.getpid)
-    error = pool.apply(allocate_bounded, (2048,))
-    assert isinstance(error, PdfRenderError)
-    assert str(error) == "Z-BIG: the PDF needed more than 1024 MB to render"
-    [(_key, document)] = render_many(pool, [("next", ticket(), "pl")])
-    assert POLISH in text_of(document)
+    big = ticket(legacy_id="Z-BIG", messages=MessagesNeedingMemory(2048))
+    results = list(render_many(pool, [("big", big, "pl"), ("next", ticket(), "pl")]))
+    assert [key for key, _ in results] == ["big", "next"]
+    assert isinstance(results[0][1], PdfRenderError)
+    assert str(results[0][1]) == "Z-BIG: the PDF needed more than 1024 MB to render"
+    assert POLISH in text_of(results[1][1])
     assert pool.apply(os.getpid) == worker
 
 
@@ -515,13 +559,18 @@ def test_render_many_keeps_the_input_order():
         assert f"Z-{key} · page 1 of" in text_of(document)
 
 
-def test_a_lost_worker_is_reported_and_the_items_after_it_still_come():
+def test_a_lost_worker_is_reported_and_the_items_after_it_still_come(monkeypatch):
+    monkeypatch.setattr(pdf, "WORKER_LOST_GRACE_S", 0)  # waits 2 × timeout_s for the lost one, not a minute more
+    lost = ticket(legacy_id="Z-LOST", messages=MessagesKillingTheWorker())
+    items = [("a", ticket(legacy_id="Z-A"), "pl"), ("lost", lost, "pl"), ("b", ticket(legacy_id="Z-B"), "pl")]
+    started = time.monotonic()
     with render_pool(1, 1024) as pool:
-        jobs = [("a", "a"), ("die", "die"), ("b", "b")]
-        results = list(pdf._ordered(pool, die_or_echo, jobs, wait_s=5, window=16))
-    assert results[0] == ("a", "a") and results[2] == ("b", "b")
-    assert results[1][0] == "die" and isinstance(results[1][1], PdfRenderError)
-    assert "no answer from the render worker" in str(results[1][1])
+        results = list(render_many(pool, items, timeout_s=3))
+    assert [key for key, _ in results] == ["a", "lost", "b"]
+    assert "Z-A · strona 1 z 1" in text_of(results[0][1]) and "Z-B · strona 1 z 1" in text_of(results[2][1])
+    assert isinstance(results[1][1], PdfRenderError)
+    assert str(results[1][1]) == "lost: no answer from the render worker within 6 s (it was lost)"
+    assert time.monotonic() - started < 30
 
 
 # --- Environment and speed -----------------------------------------------------------------------------------
@@ -539,7 +588,7 @@ def test_without_harfbuzz_subsetting_the_operator_is_warned(monkeypatch):
     def no_library(name):
         raise OSError(f"{name}: cannot open shared object file")
 
-    monkeypatch.setattr(pdf.ctypes, "CDLL", no_library)
+    monkeypatch.setattr(ctypes, "CDLL", no_library)
     assert harfbuzz_subset_available() is False
     with translation.override("en"):
         warning = pdf_environment_warning()
