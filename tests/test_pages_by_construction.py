@@ -19,6 +19,7 @@ import sys
 import threading
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -107,13 +108,17 @@ def scenario(cast, contract, login_with_otp, settings):
     return {"readers": readers, "clients": clients, "pages": pages, "shared": shared, "private": private, **cast}
 
 
+# The project's own apps (those whose folder is in the repository), found from the app registry.
+PROJECT_APPS = {c.name for c in apps.get_app_configs() if Path(c.path).parent == Path(__file__).resolve().parent.parent}
+
+
 def _forget_everything() -> None:
     """Everything a process remembers between requests: fragments, Django's caches, functools caches."""
     fragments_clear()
     for alias in caches:
         caches[alias].clear()
     for name, module in list(sys.modules.items()):
-        if name.split(".")[0] not in {"accounts", "contracts", "core", "tickets", "sla", "operations", "migration"}:
+        if name.split(".")[0] not in PROJECT_APPS:
             continue
         for value in list(vars(module).values()):
             if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
