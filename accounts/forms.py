@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.nip import nip_parse
 from contracts.notation import contract_number_parse, serial_parse
 from core.forms import EmailAddressField, text_one_line_field_clean
+from core.text import email_canonical
 
 from .models import Language, User, email_normalize
 
@@ -126,6 +127,15 @@ class VerificationForm(forms.Form):
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's reset form, with the e-mail going through the outbox in the user's language (SPEC §9)."""
+
+    # The portal's address rule (core/text.py): an address with look-alike letters gets its error here.
+    email = EmailAddressField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+    def get_users(self, email):
+        # One identity per address: the account whose canonical address this is (Django's own compares the
+        # stored text case-insensitively, which finds `drugi` for `drugı` on PostgreSQL).
+        users = User._default_manager.filter(email_canonical=email_canonical(email), is_active=True)
+        return (user for user in users if user.has_usable_password())
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
         from .services import password_reset_email_queue

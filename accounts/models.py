@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from core.text import email_canonical
+
 
 class Language(models.TextChoices):
     POLISH = "pl", _("Polish")
@@ -14,7 +16,7 @@ class Language(models.TextChoices):
 
 
 def email_normalize(email: str) -> str:
-    """The login is case-insensitive: store it trimmed and in lower case."""
+    """The address as stored and shown: trimmed, in lower case. Who it is is `email_canonical`."""
     return (email or "").strip().lower()
 
 
@@ -27,7 +29,7 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=email_normalize(username))
+        return self.get(email_canonical=email_canonical(username))
 
     def _create_user(self, email: str, password: str | None, **extra):
         if not email:
@@ -63,6 +65,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=254,
         unique=True,
         error_messages={"unique": _("A user with this e-mail address already exists.")},
+    )
+    # The identity of the address (core/text.py): one account per canonical form. Null only for an account
+    # that shared its canonical form with an older one when the column was added (accounts migration 0005
+    # reports them): it cannot log in until an engineer changes its address.
+    email_canonical = models.CharField(  # noqa: DJ001 (NULL: many "no identity" rows, one unique index)
+        _("canonical e-mail address"), max_length=320, null=True, blank=True, editable=False
     )
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
@@ -107,6 +115,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="accounts_user_company_and_role_together",
             ),
             models.UniqueConstraint(
+                fields=["email_canonical"],
+                name="accounts_user_email_canonical_unique",
+                violation_error_message=_("A user with this e-mail address already exists."),
+            ),
+            models.UniqueConstraint(
                 Lower("email"),
                 name="accounts_user_email_ci_unique",
                 violation_error_message=_("A user with this e-mail address already exists."),
@@ -119,6 +132,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = email_normalize(self.email)
+        self.email_canonical = email_canonical(self.email)
         if self.is_staff and (self.company_id is not None or self.role):
             # An engineer sees the back office, where internal notes live; a company user sees the portal. One
             # account is never both (SPEC §3): an engineer who is also a customer uses two accounts.
@@ -134,6 +148,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Stored in lower case, so the plain unique index is case-insensitive too; the Lower()
         # constraint guards the rule against writes that bypass this method.
         self.email = email_normalize(self.email)
+        self.email_canonical = email_canonical(self.email)
         super().save(*args, **kwargs)
 
     # Staff are never company users, even if a company was set on them by hand (see clean()): the portal's

@@ -1,5 +1,7 @@
+from datetime import timedelta
+
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Replace
 from django.urls import reverse
@@ -10,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from contracts.models import Contract
 from core.models import ContactMessage, OutboxEmail
 from core.outbox import email_queue
-from core.text import text_one_line
+from core.text import email_canonical, text_one_line
 
 from .clients import ClientInfo
 from .models import AuthEvent, Role, User, email_normalize
@@ -60,6 +62,9 @@ def _activation_email_queue(user: User) -> None:
     )
 
 
+ALREADY_REGISTERED_TEMPLATE = "accounts/emails/already_registered"
+
+
 @transaction.atomic
 def user_register(
     *,
@@ -74,21 +79,12 @@ def user_register(
 ) -> User | None:
     """Register an inactive account and e-mail its activation link (SPEC §3).
 
-    When the address already has an account nothing is created; its owner gets an e-mail saying so, and
-    the caller shows the same page either way, so the form does not reveal who is registered.
-    """
-    email = email_normalize(email)
-    existing = User.objects.filter(email=email).first()
-    if existing is not None:
-        email_queue(
-            to=[existing.email],
-            template="accounts/emails/already_registered",
-            context={"user": existing, "login_link": settings.MYHEZO_BASE_URL + reverse("two_factor:login")},
-            language=existing.language,
-        )
-        return None
+    Registration tells nobody who is registered: a known address (in canonical form, core/text.py) creates
+    nothing and its owner gets an e-mail saying someone tried, at most one a day; the caller shows the same page
+    either way. Both paths do the same work, so they also take the same time: the input is checked in full and
+    the password hashed before the address is looked up, and each path then queues one e-mail."""
     user = User(
-        email=email,
+        email=email_normalize(email),
         first_name=text_one_line(first_name),
         last_name=text_one_line(last_name),
         phone=phone,
@@ -98,10 +94,38 @@ def user_register(
         is_active=False,
     )
     user.set_password(password)
-    user.full_clean()
-    user.save()
-    _activation_email_queue(user)
-    return user
+    # Errors of the input itself, the same whether or not the address is known (uniqueness is not an error).
+    user.full_clean(validate_unique=False, validate_constraints=False)
+    existing = User.objects.filter(email_canonical=user.email_canonical).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # registered a moment ago by a concurrent request: a known address now
+            existing = User.objects.filter(email_canonical=user.email_canonical).first()
+        else:
+            _activation_email_queue(user)
+            return user
+    if existing is not None:
+        _already_registered_notify(existing)
+    return None
+
+
+def _already_registered_notify(user: User) -> None:
+    # At most one a day per address, counted in the outbox itself: a flood of registrations is not a flood of
+    # e-mails to the victim, and the count survives a cache outage.
+    since = timezone.now() - timedelta(days=1)
+    recent = OutboxEmail.objects.filter(
+        template=ALREADY_REGISTERED_TEMPLATE, created_at__gte=since, to__icontains=user.email
+    )
+    if any(user.email in email.to for email in recent):
+        return
+    email_queue(
+        to=[user.email],
+        template=ALREADY_REGISTERED_TEMPLATE,
+        context={"user": user, "login_link": settings.MYHEZO_BASE_URL + reverse("two_factor:login")},
+        language=user.language,
+    )
 
 
 def password_reset_email_queue(*, user: User, uid: str, token: str) -> None:
@@ -126,7 +150,7 @@ def user_activate(*, user: User) -> User:
 def activation_resend(*, email: str) -> None:
     """Send a new activation link if this address has an inactive, never-activated account; otherwise do
     nothing. The caller shows the same message either way."""
-    user = User.objects.filter(email=email_normalize(email), is_active=False, last_login__isnull=True).first()
+    user = User.objects.filter(email_canonical=email_canonical(email), is_active=False, last_login__isnull=True).first()
     if user is not None:
         _activation_email_queue(user)
 
@@ -206,7 +230,7 @@ def email_change_request(*, user: User, new_email: str) -> None:
 def email_change_confirm(*, user: User, new_email: str, client: ClientInfo | None = None) -> User:
     """Switch the login to the confirmed address and tell the old one."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+    if User.objects.filter(email_canonical=email_canonical(new_email)).exclude(pk=user.pk).exists():
         raise EmailTaken
     old_email = user.email
     user.email = new_email

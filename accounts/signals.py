@@ -4,6 +4,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
+from core.text import email_canonical
+
 from .clients import client_info
 from .models import AuthEvent, User, email_normalize
 from .otp_hashed.models import BackupCodeDevice
@@ -41,7 +43,7 @@ def login_failure_recorded(sender, credentials, request=None, **kwargs):
     email = email_normalize(str(credentials.get("username") or credentials.get("email") or ""))
     if request is not None:
         password_failure_count(request, email)
-    user = User.objects.filter(email=email).first() if email else None
+    user = User.objects.filter(email_canonical=email_canonical(email)).first() if email else None
     auth_event_record(kind=AuthEvent.Kind.LOGIN_FAILED, client=client_info(request), user=user, email=email)
 
 

@@ -22,8 +22,9 @@ from django.core.cache import caches
 from django.utils.crypto import salted_hmac
 from django_ratelimit.core import get_usage
 
+from core.text import email_canonical
+
 from .clients import throttle_ip
-from .models import email_normalize
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def _usage(request, group: str, key: str, rate: str, *, increment: bool) -> dict
 def password_attempt_refusal(request, email: str) -> tuple[str, int] | None:
     """The limit that refuses a password attempt for this login from this client now, with the seconds until
     its window ends; None when the attempt may go ahead. Counts nothing."""
-    email = email_normalize(email)
+    email = email_canonical(email)
     for name, group, key, rate in _limits(request, email, known_device=is_known_device(request, email)):
         usage = _usage(request, group, key, rate, increment=False)
         if usage is not None and usage["limit"] and usage["count"] >= usage["limit"]:
@@ -65,7 +66,7 @@ def password_attempt_refusal(request, email: str) -> tuple[str, int] | None:
 
 def password_failure_count(request, email: str) -> None:
     """Count one failed password attempt for this login from this client."""
-    email = email_normalize(email)
+    email = email_canonical(email)
     for _name, group, key, rate in _limits(request, email, known_device=is_known_device(request, email)):
         _usage(request, group, key, rate, increment=True)
 
@@ -74,7 +75,7 @@ def lockout_first_in_window(request, email: str, name: str, seconds_left: int) -
     """True once per lock (login, client, limit and window), so a lockout is logged once, not per try."""
     key = (
         "lockout-logged:"
-        + salted_hmac("accounts.lockout", f"{email_normalize(email)}|{throttle_ip(request)}|{name}").hexdigest()
+        + salted_hmac("accounts.lockout", f"{email_canonical(email)}|{throttle_ip(request)}|{name}").hexdigest()
     )
     try:
         return caches[settings.RATELIMIT_USE_CACHE].add(key, 1, timeout=max(seconds_left, 1) + 5)
@@ -87,7 +88,7 @@ def lockout_first_in_window(request, email: str, name: str, seconds_left: int) -
 
 def _login_tag(email: str) -> str:
     # The cookie names no address: a keyed hash of it.
-    return salted_hmac(KNOWN_DEVICE_SALT, email_normalize(email)).hexdigest()[:20]
+    return salted_hmac(KNOWN_DEVICE_SALT, email_canonical(email)).hexdigest()[:20]
 
 
 def _known_tags(request) -> list[str]:
@@ -118,13 +119,13 @@ def known_device_remember(request, response, email: str) -> None:
 def lockout_record(request, *, email: str, name: str, seconds_left: int, user=None) -> None:
     """Log a lockout (AuthEvent "locked_out") once per lock, however many refused tries it sees."""
     from .clients import client_info
-    from .models import AuthEvent, User
+    from .models import AuthEvent, User, email_normalize
     from .services import auth_event_record
 
     if not lockout_first_in_window(request, email, name, seconds_left):
         return
     if user is None and email:
-        user = User.objects.filter(email=email_normalize(email)).first()
+        user = User.objects.filter(email_canonical=email_canonical(email)).first()
     auth_event_record(
         kind=AuthEvent.Kind.LOCKED_OUT,
         client=client_info(request),

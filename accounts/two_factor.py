@@ -20,9 +20,11 @@ from two_factor import views as tf_views
 from two_factor.forms import DisableForm
 from two_factor.utils import default_device, get_otpauth_url
 
+from core.text import email_canonical
+
 from .access import otp_required, reauth_required
 from .clients import client_info
-from .models import AuthEvent, email_normalize
+from .models import AuthEvent
 from .otp_hashed.models import BackupCodeDevice
 from .selectors import backup_codes_remaining
 from .services import auth_event_record, backup_codes_generate, second_factor_added, second_factor_disable
@@ -39,7 +41,7 @@ class LoginView(tf_views.LoginView):
     def post(self, *args, **kwargs):
         """Password attempts are throttled (accounts/throttle.py): the counts expire with their window, so
         nobody is locked out for good. Wrong codes are slowed down by django-otp per device."""
-        username = email_normalize(self.request.POST.get("auth-username", ""))
+        username = email_canonical(self.request.POST.get("auth-username", ""))
         if username and password_attempt_refused(self.request, username):
             messages.error(
                 self.request,

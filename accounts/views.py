@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 from django_otp import user_has_device
 from django_ratelimit.core import is_ratelimited
+
+from core.text import email_canonical
 
 from .access import otp_required
 from .clients import client_info
@@ -55,21 +57,52 @@ from .tokens import activation_token_user, email_change_token_read
 def register(request):
     if request.user.is_authenticated:
         return redirect("portal:dashboard")
-    form = RegistrationForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
-    if request.method == "POST" and form.is_valid():
+    form = RegistrationForm(
+        request.POST if request.method == "POST" else None, initial={"language": request.LANGUAGE_CODE}
+    )
+    status = 200
+    if request.method == "POST" and _register_throttled_by_ip(request):
+        form.is_valid()  # the fields keep what was typed
+        form.add_error(None, _("Too many registrations from your network. Try again in an hour."))
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user_register(
-            email=data["email"],
-            password=data["password1"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            phone=data["phone"],
-            company_name=data["company_name"],
-            nip=data["nip"],
-            language=data["language"],
-        )
-        return redirect("accounts:register_done")
-    return render(request, "accounts/register.html", {"form": form})
+        if _register_throttled_by_address(request, data["email"]):
+            return redirect("accounts:register_done")  # the same answer, and nothing done
+        try:
+            user_register(
+                email=data["email"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                phone=data["phone"],
+                company_name=data["company_name"],
+                nip=data["nip"],
+                language=data["language"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("accounts:register_done")
+    return render(request, "accounts/register.html", {"form": form}, status=status if form.errors else 200)
+
+
+def _register_throttled_by_ip(request) -> bool:
+    return is_ratelimited(
+        request, group="register-ip", key="ip", rate=settings.MYHEZO_REGISTER_RATE_PER_IP, method="POST", increment=True
+    )
+
+
+def _register_throttled_by_address(request, email: str) -> bool:
+    canonical = email_canonical(email)
+    return is_ratelimited(
+        request,
+        group="register-address",
+        key=lambda _g, _r: canonical,
+        rate=settings.MYHEZO_REGISTER_RATE_PER_ADDRESS,
+        method="POST",
+        increment=True,
+    )
 
 
 def register_done(request):
@@ -162,7 +195,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
-        email = form.cleaned_data["email"].strip().lower()
+        email = email_canonical(form.cleaned_data["email"])
         by_email = is_ratelimited(
             self.request, group="reset", key=lambda _g, _r: email, rate="3/h", method="POST", increment=True
         )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contracts.models import Contract, ContractLine, Priority
 from contracts.notation import contract_number_parse, serial_parse
-from core.text import email_address_validate
+from core.text import email_address_validate, email_canonical
 from tickets.models import Attachment, Status, Ticket
 from tickets.services import ticket_legacy_create
 
@@ -251,7 +251,7 @@ def _store(item: _Planned, pdf: bytes, reporters: dict[str, User]) -> Ticket:
             title=legacy.subject,
             priority=legacy.priority,
             status=legacy.status,
-            reporter=reporters.get(legacy.reporter_email),
+            reporter=reporters.get(email_canonical(legacy.reporter_email)),
             reporter_name=legacy.reporter_name,
             reporter_email=legacy.reporter_email,
             partner_access=legacy.partner_access,
@@ -314,7 +314,8 @@ def import_tickets(
     if dry_run:
         report.tickets.imported += len(planned)  # what a real run would import (PDFs are not rendered)
         return
-    reporters = {user.email: user for user in User.objects.filter(email__in={p.legacy.reporter_email for p in planned})}
+    canonical = {email_canonical(p.legacy.reporter_email) for p in planned}
+    reporters = {user.email_canonical: user for user in User.objects.filter(email_canonical__in=canonical)}
     total = len(planned)
     for done, (item, result) in enumerate(_rendered(planned, workers), start=1):
         if isinstance(result, Exception):

@@ -222,6 +222,11 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if REDIS_URL else ["dja
 RATELIMIT_IP_META_KEY = env.str("MYHEZO_CLIENT_IP_META_KEY", default="REMOTE_ADDR")
 MYHEZO_VERIFY_RATE_PER_ACCOUNT = env.str("MYHEZO_VERIFY_RATE_PER_ACCOUNT", default="5/15m")
 MYHEZO_VERIFY_RATE_PER_IP = env.str("MYHEZO_VERIFY_RATE_PER_IP", default="20/h")
+# Registration (per client IP, and per address typed: past it the same page, and nothing done) and the contact
+# form (per client IP). The "someone tried to register with your address" e-mail goes at most once a day.
+MYHEZO_REGISTER_RATE_PER_IP = env.str("MYHEZO_REGISTER_RATE_PER_IP", default="10/h")
+MYHEZO_REGISTER_RATE_PER_ADDRESS = env.str("MYHEZO_REGISTER_RATE_PER_ADDRESS", default="5/h")
+MYHEZO_CONTACT_RATE_PER_IP = env.str("MYHEZO_CONTACT_RATE_PER_IP", default="5/h")
 # Failed passwords (accounts/throttle.py): per login and IP, per IP, and per login alone from browsers where
 # that login never completed a login before (the "known device" cookie, kept MYHEZO_KNOWN_DEVICE_DAYS).
 MYHEZO_LOGIN_RATE_PER_ACCOUNT_AND_IP = env.str("MYHEZO_LOGIN_RATE_PER_ACCOUNT_AND_IP", default="10/15m")

@@ -24,6 +24,7 @@ import markupsafe
 import pypdf
 import pytest
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import translation
@@ -59,6 +60,13 @@ assert len(PAYLOAD) <= 150
 HEADER_INJECTION = "x@example.com\r\nBcc: y@example.com"
 RTL = "\u202e"
 ZERO_WIDTH = "\u200b"
+# Addresses that look like another (issue 14): a dotless ı, a Cyrillic о (also as IDNA), mixed scripts.
+LOOKALIKES = [
+    "r2@drug\u0131.example",
+    "anna@k\u043ewalski.example",
+    "anna@xn--kwalski-9ig.example",
+    "szef@kowalsk\u0131.example",
+]
 OPEN_REDIRECTS = [
     "//evil.example",
     "https://evil.example",
@@ -274,6 +282,7 @@ def test_registration_shows_hostile_values_back_escaped_with_field_errors_and_cr
         f"anna@ko{ZERO_WIDTH}walski.example",
         "anna@kowalski.example\x00",
         "a" * 250 + "@kowalski.example",
+        *LOOKALIKES,
     ],
 )
 def test_registration_refuses_addresses_with_line_breaks_or_invisible_characters(client, email):
@@ -398,6 +407,18 @@ def _query(**params) -> str:
     return urlencode(params)
 
 
+@pytest.mark.parametrize("email", LOOKALIKES)
+def test_a_look_alike_login_name_is_nobody_and_never_an_error(client, email):
+    # Its real-spelling twin exists; the look-alike is another identity (core/text.py), so a plain refusal.
+    UserFactory(email=email.replace("\u0131", "i").replace("\u043e", "o").replace("xn--kwalski-9ig", "kowalski"))
+    response = client.post(
+        "/accounts/login/",
+        {"login_view-current_step": "auth", "auth-username": email, "auth-password": DEFAULT_PASSWORD},
+    )
+    assert response.status_code == 200 and response.context["form"].errors
+    assert not client.session.get(SESSION_KEY)
+
+
 def test_login_shows_a_hostile_login_name_and_next_escaped(client):
     response = client.post(
         "/accounts/login/?" + _query(next='/"><script>alert(1)</script>'),
@@ -432,7 +453,7 @@ def test_language_switch_ignores_a_hostile_language_code(client, customer, login
     assert PAYLOAD not in response.cookies.get(settings.LANGUAGE_COOKIE_NAME, "")
 
 
-@pytest.mark.parametrize("email", [HEADER_INJECTION, PAYLOAD, "x" * 300 + "@example.com"])
+@pytest.mark.parametrize("email", [HEADER_INJECTION, PAYLOAD, "x" * 300 + "@example.com", *LOOKALIKES])
 def test_password_reset_refuses_hostile_addresses_and_sends_nothing(client, customer, email):
     before = counts()
     response = client.post("/accounts/password/reset/?" + _query(next="//evil.example"), {"email": email})
@@ -472,7 +493,7 @@ def test_account_settings_refuse_hostile_values(customer_client, english):
     response = customer_client.post("/accounts/settings/", {"language": PAYLOAD})
     assert response.status_code == 200 and response.context["language_form"].errors
     assert not live_markup(page(response))
-    for new_email in (HEADER_INJECTION, PAYLOAD, f"anna@ko{RTL}walski.example"):
+    for new_email in (HEADER_INJECTION, PAYLOAD, f"anna@ko{RTL}walski.example", *LOOKALIKES):
         response = customer_client.post(
             "/accounts/settings/email/", {"new_email": new_email, "password": DEFAULT_PASSWORD}
         )
@@ -712,6 +733,7 @@ def test_a_bad_reply_is_refused_and_nothing_is_written(customer_client, ticket, 
         f"szef@kowal{ZERO_WIDTH}ski.example",
         "a" * 300,
         "a" * 250 + "@kowalski.example",
+        *LOOKALIKES,
     ],
 )
 def test_a_hostile_cc_address_is_refused(customer_client, ticket, email):
@@ -912,6 +934,14 @@ def test_every_contract_field_of_a_wrong_type_fails_that_line_only(service_plans
     from contracts.models import Contract
 
     assert not Contract.objects.exists()
+
+
+@pytest.mark.parametrize("email", LOOKALIKES)
+def test_an_imported_reporter_with_a_look_alike_address_fails_its_ticket_with_the_reason(service_plans, email):
+    report = run_import([CONTRACT, legacy_ticket(legacy_id="Z-look", reporter={"name": "Jan", "email": email})])
+    assert report.tickets.imported == 0 and report.tickets.failed == 1
+    assert "reporter.email" in " ".join(str(error) for error in report.errors)
+    assert not Ticket.objects.exists()
 
 
 def test_malformed_lines_fail_with_their_line_number_and_the_rest_is_imported(service_plans):

@@ -26,7 +26,7 @@ def test_text_one_line(raw, clean):
     assert text_one_line(raw) == clean
 
 
-@pytest.mark.parametrize("address", ["anna@kowalski.example", "a.b+c@xn--kwalski-9ig.example", "jan@łódź.example"])
+@pytest.mark.parametrize("address", ["anna@kowalski.example", "a.b+c@xn--d-uga0v4h.example", "jan@łódź.example"])
 def test_ordinary_addresses_pass(address):
     email_address_validate(address)
 

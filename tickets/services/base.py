@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.outbox import email_queue
-from core.text import email_address_validate
+from core.text import email_address_validate, email_canonical
 
 from ..attachments import attachments_check
 from ..links import ticket_email_links
@@ -83,9 +83,11 @@ def ticket_number_next(year: int) -> str:
 
 
 def emails_clean(raw: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:
-    """Lower-cased, de-duplicated, each one a valid address (core/text.py: which also rules out CR/LF, commas
-    and invisible characters, and anything over 254 characters)."""
-    excluded = {e.lower() for e in exclude}
+    """Addresses typed for a ticket (CC): lower-cased, each a valid address (core/text.py: which also rules out
+    CR/LF, commas, invisible characters, look-alike letters and anything over 254 characters), one per identity
+    (canonical form), without those of `exclude`."""
+    excluded = {email_canonical(e) for e in exclude}
+    seen: set[str] = set()
     emails: list[str] = []
     for value in raw:
         email = value.strip().lower()
@@ -93,11 +95,22 @@ def emails_clean(raw: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str
             continue
         try:
             email_address_validate(email)
-        except ValidationError:
+        except ValidationError as error:
+            if error.code == "lookalike":
+                raise ValidationError(
+                    _(
+                        "“%(email)s” contains letters that look like other letters (for example a dotless “ı” "
+                        "instead of “i”). Type the address again using the letters of its real spelling."
+                    ),
+                    code="cc_lookalike",
+                    params={"email": value.strip()},
+                ) from None
             raise ValidationError(
                 _("“%(email)s” is not a valid e-mail address."), code="cc_invalid", params={"email": value.strip()}
             ) from None
-        if email not in excluded and email not in emails:
+        canonical = email_canonical(email)
+        if canonical not in excluded and canonical not in seen:
+            seen.add(canonical)
             emails.append(email)
     return emails
 
@@ -149,9 +162,15 @@ def _message_add(
 def _customer_recipients(ticket: Ticket, *, exclude: str = "") -> list[tuple[str, str]]:
     """(address, language) of the reporter and every CC, without the person who caused the e-mail. A CC
     address that belongs to a portal user gets that user's language, any other the ticket's."""
-    addresses = emails_clean([ticket.reporter_email, *ticket.ccs.values_list("email", flat=True)], exclude=[exclude])
-    languages = dict(User.objects.filter(email__in=addresses).values_list("email", "language"))
-    return [(address, languages.get(address) or ticket.language) for address in addresses]
+    # Stored addresses were checked when they were typed: here only one e-mail per identity (canonical form).
+    excluded = email_canonical(exclude) if exclude else None
+    addresses: dict[str, str] = {}
+    for address in [ticket.reporter_email, *ticket.ccs.values_list("email", flat=True)]:
+        canonical = email_canonical(address)
+        if address.strip() and canonical != excluded:
+            addresses.setdefault(canonical, address.strip().lower())
+    languages = dict(User.objects.filter(email_canonical__in=addresses).values_list("email_canonical", "language"))
+    return [(address, languages.get(canonical) or ticket.language) for canonical, address in addresses.items()]
 
 
 def _notify_customers(*, ticket: Ticket, template: str, context: dict, exclude: str = "") -> None:

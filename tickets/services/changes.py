@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contracts.models import Priority
 from core.outbox import email_queue
+from core.text import email_canonical
 
 from ..links import ticket_email_links
 from ..models import (
@@ -40,7 +41,9 @@ def ticket_cc_add(*, ticket: Ticket, actor: User, email: str) -> TicketCc:
     cleaned = emails_clean([email])
     if not cleaned:
         raise ValidationError(_("Enter an e-mail address."), code="cc_empty")
-    if ticket.ccs.filter(email=cleaned[0]).exists() or cleaned[0] == ticket.reporter_email:
+    # One identity per address: `Anna@Kowalski.example` is the reporter `anna@kowalski.example` (core/text.py).
+    already = {email_canonical(a) for a in [ticket.reporter_email, *ticket.ccs.values_list("email", flat=True)]}
+    if email_canonical(cleaned[0]) in already:
         raise ValidationError(
             _("%(email)s already gets this ticket's messages."), code="cc_duplicate", params={"email": cleaned[0]}
         )

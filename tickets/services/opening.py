@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contracts.models import Contract, ContractLine
 from contracts.notation import SerialInput, serial_parse
-from core.text import text_one_line
+from core.text import email_canonical, text_one_line
 
 from ..attachments import safe_name
 from ..models import (
@@ -192,7 +192,9 @@ def ticket_create_by_phone(
     ticket_actor_check(user=engineer, allowed=ENGINEERS)
     line = contract_line_for_serial(contract=contract, serial=serial)
     contact_email = contact_email.strip().lower()
-    reporter = User.objects.filter(email=contact_email, company_id=contract.customer_id).first()
+    reporter = User.objects.filter(
+        email_canonical=email_canonical(contact_email), company_id=contract.customer_id
+    ).first()
     with _atomic_with_files() as stored:
         return _ticket_insert(
             line=line,
