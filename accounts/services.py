@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Value
@@ -13,11 +15,11 @@ from core.outbox import email_queue
 from core.text import text_one_line
 
 from .clients import ClientInfo
-from .models import AuthEvent, Role, User, email_normalize
+from .models import AuthEvent, EmailChange, Role, User, email_normalize
 from .otp_hashed.codes import code_generate, code_hash
 from .otp_hashed.models import BackupCode, BackupCodeDevice
 from .personal_data import personal_data_parts
-from .tokens import activation_token_make, email_change_token_make
+from .tokens import activation_token_make, email_change_nonce_hash, email_change_token_make
 
 BACKUP_CODES_PER_SET = 10
 
@@ -187,27 +189,57 @@ class EmailTaken(Exception):
     """Another account already uses the address."""
 
 
+class EmailChangeLinkUsed(Exception):
+    """The change the link was made for is gone: confirmed already, or replaced by a newer request."""
+
+
 @transaction.atomic
-def email_change_request(*, user: User, new_email: str) -> None:
-    """Send a confirmation link to the new address; nothing changes until it is opened."""
-    new_email = email_normalize(new_email)
-    link = settings.MYHEZO_BASE_URL + reverse(
-        "accounts:email_change_confirm", args=[email_change_token_make(user, new_email)]
+def email_change_link_make(*, user: User, new_email: str) -> str:
+    """Start a change of the login address and return the token of its confirmation link. The change and the
+    hash of a fresh nonce are stored (accounts.models.EmailChange), replacing any pending one: every link made
+    before is dead from now on."""
+    nonce = secrets.token_urlsafe(32)
+    EmailChange.objects.filter(user=user).delete()
+    change = EmailChange(
+        user=user,
+        old_email=user.email,
+        new_email=email_normalize(new_email),
+        nonce_hash=email_change_nonce_hash(nonce),
     )
+    change.full_clean()
+    change.save()
+    return email_change_token_make(user, nonce)
+
+
+@transaction.atomic
+def email_change_request(*, user: User, new_email: str, client: ClientInfo | None = None) -> None:
+    """Send a confirmation link to the new address; nothing changes until it is opened, and every link sent
+    before for this account stops working."""
+    new_email = email_normalize(new_email)
+    token = email_change_link_make(user=user, new_email=new_email)
+    link = settings.MYHEZO_BASE_URL + reverse("accounts:email_change_confirm", args=[token])
     email_queue(
         to=[new_email],
         template="accounts/emails/email_change_confirm",
         context={"user": user, "link": link, "new_email": new_email},
         language=user.language,
     )
+    auth_event_record(kind=AuthEvent.Kind.EMAIL_CHANGE_REQUESTED, client=client, user=user, detail=f"to {new_email}")
 
 
 @transaction.atomic
-def email_change_confirm(*, user: User, new_email: str, client: ClientInfo | None = None) -> User:
-    """Switch the login to the confirmed address and tell the old one."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+def email_change_confirm(*, change: EmailChange, client: ClientInfo | None = None) -> User:
+    """Switch the login to the confirmed address, use the link up and tell the old address. Raises
+    EmailChangeLinkUsed when the change is gone (a second click, or a newer request in between) and EmailTaken
+    when another account has the address by now; either way nothing changes."""
+    user = User.objects.select_for_update().get(pk=change.user_id)
+    pending = EmailChange.objects.select_for_update().filter(pk=change.pk, nonce_hash=change.nonce_hash).first()
+    if pending is None or pending.old_email != user.email:
+        raise EmailChangeLinkUsed
+    new_email = pending.new_email
     if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
         raise EmailTaken
+    pending.delete()
     old_email = user.email
     user.email = new_email
     user.full_clean(exclude=["password"])
@@ -375,7 +407,8 @@ def user_delete_anonymise(*, user: User, by_engineer: User | None = None, client
     and e-mails in the outbox to them alone are deleted (their address is taken out of the others). In the
     authentication log their addresses (also former ones) give way to the placeholder; the entries stay, with
     their IP addresses and browsers, for security (linked to the anonymised account), and an "account deleted"
-    entry is added. `by_engineer` is the engineer who did it in admin, if not the user."""
+    entry is added. A pending change of address is dropped (its link dies). `by_engineer` is the engineer who did
+    it in admin, if not the user."""
     user = User.objects.select_for_update().get(pk=user.pk)
     old_email, former_name = user.email, f"{user.first_name} {user.last_name}".strip()
     placeholder = deleted_user_email(user)
@@ -390,6 +423,7 @@ def user_delete_anonymise(*, user: User, by_engineer: User | None = None, client
     user.full_clean(exclude=["password"])
     user.save()
     user.groups.clear()
+    EmailChange.objects.filter(user=user).delete()  # an address asked for and never confirmed
     user.user_permissions.clear()
 
     for part in personal_data_parts:
@@ -426,7 +460,7 @@ def user_delete_anonymise(*, user: User, by_engineer: User | None = None, client
         if detail.startswith("from "):
             addresses.add(email_normalize(detail.removeprefix("from ")))
     events = AuthEvent.objects.filter(Q(user=user) | Q(email__in=addresses))
-    events.filter(kind=AuthEvent.Kind.EMAIL_CHANGED).update(detail="")
+    events.filter(kind__in=[AuthEvent.Kind.EMAIL_CHANGED, AuthEvent.Kind.EMAIL_CHANGE_REQUESTED]).update(detail="")
     events.update(email=placeholder)
     for address in addresses:  # e.g. "ended by <engineer's address>" in other users' entries
         AuthEvent.objects.filter(detail__contains=address).update(
