@@ -199,6 +199,7 @@ def email_change_link_make(*, user: User, new_email: str) -> str:
     hash of a fresh nonce are stored (accounts.models.EmailChange), replacing any pending one: every link made
     before is dead from now on."""
     nonce = secrets.token_urlsafe(32)
+    User.objects.select_for_update().filter(pk=user.pk).first()  # two requests at once: one after the other
     EmailChange.objects.filter(user=user).delete()
     change = EmailChange(
         user=user,
@@ -358,9 +359,10 @@ def deleted_user_email(user: User) -> str:
 
 def user_data_export(*, user: User) -> dict:
     """Everything the portal keeps about the user as a person, for "download my data" (GDPR art. 15 and 20):
-    the profile, the second-factor devices (names, never secrets), their authentication log (time, event, IP
-    address, browser), the tickets they reported, the messages they wrote and, for a partner user, the tickets
-    they read. Nothing of other people beyond the titles of the tickets the user reported."""
+    the profile, the second-factor devices (names, never secrets), a change of address waiting for its link,
+    their authentication log (time, event, IP address, browser), the tickets they reported, the messages they
+    wrote and, for a partner user, the tickets they read. Nothing of other people beyond the titles of the
+    tickets the user reported."""
     company = user.company
     data = {
         "format": "myhezo-user-data/1",
@@ -383,6 +385,7 @@ def user_data_export(*, user: User) -> dict:
             {"kind": str(device._meta.verbose_name), "name": device.name, "confirmed": device.confirmed}
             for device in devices_for_user(user, confirmed=None)
         ],
+        "pending_email_change": EmailChange.objects.filter(user=user).values("new_email", "requested_at").first(),
         "authentication_events": [
             {"at": at, "event": kind, "ip_address": ip, "browser": user_agent}
             for at, kind, ip, user_agent in AuthEvent.objects.filter(user=user)

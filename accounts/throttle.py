@@ -21,6 +21,7 @@ import enum
 import logging
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy
@@ -163,14 +164,19 @@ def password_check(request, *, user, password: str, purpose: str) -> PasswordChe
     """Check a logged-in user's password, counting it as a login attempt: the one check behind every form that
     asks for the current password. While the login throttle refuses this login from this client, the password
     is not checked at all (THROTTLED, the lockout logged once); a wrong one counts towards the same limits as
-    a failed login and is logged as one ("login failed", `purpose` as the detail)."""
+    a failed login and is logged as one ("login failed", `purpose` as the detail). A right one that Django
+    re-hashes (a newer hasher) keeps the session that typed it."""
     from .clients import client_info
     from .models import AuthEvent
     from .services import auth_event_record
 
     if password_attempt_refused(request, user.email):
         return PasswordCheck.THROTTLED
+    stored = user.password
     if user.check_password(password):
+        if user.password != stored and getattr(request, "user", None) is not None and request.user.pk == user.pk:
+            # Django re-hashed it with the current hasher: the session hash follows, so keep this session.
+            update_session_auth_hash(request, user)
         return PasswordCheck.RIGHT
     password_failure_count(request, user.email)
     auth_event_record(kind=AuthEvent.Kind.LOGIN_FAILED, client=client_info(request), user=user, detail=purpose)

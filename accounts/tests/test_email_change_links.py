@@ -132,3 +132,12 @@ def test_a_request_is_logged_and_a_deleted_account_leaves_no_pending_address(
     assert confirm(Client(), link, capture).status_code == 400
     assert not AuthEvent.objects.filter(detail__contains="anna@new.example").exists()
     assert not User.objects.filter(email="anna@new.example").exists()
+
+
+def test_the_pending_address_is_in_the_data_export(
+    client, customer, login_with_otp, django_capture_on_commit_callbacks
+):
+    login_with_otp(customer)
+    assert client.get("/accounts/settings/data/").json()["pending_email_change"] is None
+    ask(client, "anna@new.example", django_capture_on_commit_callbacks)
+    assert client.get("/accounts/settings/data/").json()["pending_email_change"]["new_email"] == "anna@new.example"

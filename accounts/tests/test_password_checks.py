@@ -161,3 +161,20 @@ def test_failed_logins_lock_the_form_and_it_does_not_check_the_password(
     assert AuthEvent.objects.filter(kind=AuthEvent.Kind.LOGIN_FAILED).count() == 3  # nothing checked, nothing counted
     assert failures(customer, page.purpose) == 0
     assert nothing_done(client, customer, before)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_a_password_hash_upgraded_by_the_check_keeps_the_session(name, client, customer, login_with_otp, settings):
+    """Django re-hashes a password stored with an older hasher when it is checked; the session that typed it
+    stays valid (the session hash follows the password hash)."""
+    page = PAGES[name]
+    login_with_otp(customer)  # the password is stored with the tests' fast hasher
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    assert post(client, page, DEFAULT_PASSWORD).status_code == 302
+    if name != "AccountDeleteForm":
+        assert client.get("/dashboard/").status_code == 200
+    if name in ("ReauthenticationForm", "EmailChangeForm"):
+        assert User.objects.get(pk=customer.pk).password.startswith("pbkdf2_sha256$")
