@@ -1,7 +1,6 @@
 import re
 
 from django import forms
-from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
@@ -13,6 +12,34 @@ from core.forms import EmailAddressField, text_one_line_field_clean
 from core.text import email_canonical
 
 from .models import Language, User, email_normalize
+from .throttle import PASSWORD_THROTTLED_MESSAGE, PasswordCheck, password_check
+
+
+class CurrentPasswordCheckMixin:
+    """For a form that asks for the logged-in user's current password: it is checked like a login attempt
+    (accounts.throttle.password_check), sharing the login throttle, and a wrong one is logged. While the
+    throttle refuses, the form says so as the login page does, does not check the password at all, and sets
+    `throttled` (the view answers 429). Each such form's clean_<password field> returns
+    `current_password_clean(<field>)`. accounts/tests/test_password_checks.py finds these forms by their
+    "current-password" field and tries each through its page."""
+
+    check_detail = ""  # the detail of a "login failed" entry: where the password was typed
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        self.throttled = False
+        super().__init__(*args, **kwargs)
+
+    def current_password_clean(self, field: str) -> str:
+        password = self.cleaned_data[field]
+        result = password_check(self.request, user=self.request.user, password=password, purpose=self.check_detail)
+        if result is PasswordCheck.THROTTLED:
+            self.throttled = True
+            self.add_error(None, forms.ValidationError(PASSWORD_THROTTLED_MESSAGE, code="throttled"))
+            return password
+        if result is PasswordCheck.WRONG:
+            raise forms.ValidationError(_("The password is not correct."), code="password_incorrect")
+        return password
 
 
 class RegistrationForm(forms.Form):
@@ -143,7 +170,9 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         password_reset_email_queue(user=context["user"], uid=context["uid"], token=context["token"])
 
 
-class EmailChangeForm(forms.Form):
+class EmailChangeForm(CurrentPasswordCheckMixin, forms.Form):
+    check_detail = "e-mail change"
+
     new_email = EmailAddressField(
         label=_("New e-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
@@ -154,50 +183,46 @@ class EmailChangeForm(forms.Form):
         help_text=_("To make sure it is you."),
     )
 
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
     def clean_new_email(self):
         email = email_normalize(self.cleaned_data["new_email"])
-        if email == self.user.email:
+        if email_canonical(email) == email_canonical(self.request.user.email):
             raise forms.ValidationError(_("This is already your e-mail address."))
         return email
 
     def clean_password(self):
-        if not self.user.check_password(self.cleaned_data["password"]):
-            raise forms.ValidationError(_("The password is not correct."))
-        return self.cleaned_data["password"]
+        return self.current_password_clean("password")
+
+
+class PasswordChangeForm(CurrentPasswordCheckMixin, auth_forms.PasswordChangeForm):
+    """Django's form, with the old password checked like a login attempt."""
+
+    check_detail = "password change"
+
+    def clean_old_password(self):
+        return self.current_password_clean("old_password")
 
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Preferred language"), choices=Language.choices)
 
 
-class ReauthenticationForm(forms.Form):
+class ReauthenticationForm(CurrentPasswordCheckMixin, forms.Form):
+    check_detail = "re-authentication"
+
     password = forms.CharField(
         label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
 
-    def __init__(self, *args, request, **kwargs):
-        self.request = request
-        super().__init__(*args, **kwargs)
-
     def clean_password(self):
-        password = self.cleaned_data["password"]
-        user = self.request.user
-        # authenticate() sends user_login_failed on a wrong password: counted and logged like a failed login.
-        authenticated = authenticate(self.request, username=user.email, password=password)
-        if authenticated is None or authenticated.pk != user.pk:
-            raise forms.ValidationError(_("The password is not correct."))
-        return password
+        return self.current_password_clean("password")
 
 
 class AccountDeleteForm(ReauthenticationForm):
-    """Deleting one's account: the password again and an explicit confirmation. A wrong password counts
-    towards the login throttle and is logged, as on the re-authentication page."""
+    """Deleting one's account: the password again (checked like a login attempt) and an explicit confirmation."""
+
+    check_detail = "account deletion"
 
     password = forms.CharField(
         label=_("Current password"),

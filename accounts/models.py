@@ -200,6 +200,7 @@ class AuthEvent(models.Model):
         BACKUP_CODES_GENERATED = "backup_codes_generated", _("backup codes generated")
         PASSWORD_CHANGED = "password_changed", _("password changed")
         PASSWORD_RESET = "password_reset", _("password reset")
+        EMAIL_CHANGE_REQUESTED = "email_change_requested", _("e-mail change requested")
         EMAIL_CHANGED = "email_changed", _("e-mail address changed")
         SESSIONS_ENDED = "sessions_ended", _("all sessions ended")
         LOGOUT = "logout", _("logout")
@@ -227,3 +228,28 @@ class AuthEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.email}"
+
+
+class EmailChange(models.Model):
+    """A change of a user's login address waiting for its confirmation link (SPEC §3).
+
+    At most one per user: a new request replaces it, so every older link is dead; confirming deletes it, so
+    no link works twice, whatever the address is changed to afterwards. The link carries a random nonce; only
+    its hash is kept here (accounts/tokens.py).
+    """
+
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="pending_email_change"
+    )
+    # The login when the change was asked for: a link stops working when the address changed otherwise.
+    old_email = models.EmailField(_("old e-mail address"), max_length=254)
+    new_email = models.EmailField(_("new e-mail address"), max_length=254)
+    nonce_hash = models.CharField(max_length=64)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pending e-mail change")
+        verbose_name_plural = _("pending e-mail changes")
+
+    def __str__(self) -> str:
+        return f"{self.old_email} → {self.new_email}"

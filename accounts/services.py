@@ -1,3 +1,4 @@
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,11 +16,11 @@ from core.outbox import email_queue
 from core.text import email_canonical, text_one_line
 
 from .clients import ClientInfo
-from .models import AuthEvent, Role, User, email_normalize
+from .models import AuthEvent, EmailChange, Role, User, email_normalize
 from .otp_hashed.codes import code_generate, code_hash
 from .otp_hashed.models import BackupCode, BackupCodeDevice
 from .personal_data import personal_data_parts
-from .tokens import activation_token_make, email_change_token_make
+from .tokens import activation_token_make, email_change_nonce_hash, email_change_token_make
 
 BACKUP_CODES_PER_SET = 10
 
@@ -211,27 +212,58 @@ class EmailTaken(Exception):
     """Another account already uses the address."""
 
 
+class EmailChangeLinkUsed(Exception):
+    """The change the link was made for is gone: confirmed already, or replaced by a newer request."""
+
+
 @transaction.atomic
-def email_change_request(*, user: User, new_email: str) -> None:
-    """Send a confirmation link to the new address; nothing changes until it is opened."""
-    new_email = email_normalize(new_email)
-    link = settings.MYHEZO_BASE_URL + reverse(
-        "accounts:email_change_confirm", args=[email_change_token_make(user, new_email)]
+def email_change_link_make(*, user: User, new_email: str) -> str:
+    """Start a change of the login address and return the token of its confirmation link. The change and the
+    hash of a fresh nonce are stored (accounts.models.EmailChange), replacing any pending one: every link made
+    before is dead from now on."""
+    nonce = secrets.token_urlsafe(32)
+    User.objects.select_for_update().filter(pk=user.pk).first()  # two requests at once: one after the other
+    EmailChange.objects.filter(user=user).delete()
+    change = EmailChange(
+        user=user,
+        old_email=user.email,
+        new_email=email_normalize(new_email),
+        nonce_hash=email_change_nonce_hash(nonce),
     )
+    change.full_clean()
+    change.save()
+    return email_change_token_make(user, nonce)
+
+
+@transaction.atomic
+def email_change_request(*, user: User, new_email: str, client: ClientInfo | None = None) -> None:
+    """Send a confirmation link to the new address; nothing changes until it is opened, and every link sent
+    before for this account stops working."""
+    new_email = email_normalize(new_email)
+    token = email_change_link_make(user=user, new_email=new_email)
+    link = settings.MYHEZO_BASE_URL + reverse("accounts:email_change_confirm", args=[token])
     email_queue(
         to=[new_email],
         template="accounts/emails/email_change_confirm",
         context={"user": user, "link": link, "new_email": new_email},
         language=user.language,
     )
+    auth_event_record(kind=AuthEvent.Kind.EMAIL_CHANGE_REQUESTED, client=client, user=user, detail=f"to {new_email}")
 
 
 @transaction.atomic
-def email_change_confirm(*, user: User, new_email: str, client: ClientInfo | None = None) -> User:
-    """Switch the login to the confirmed address and tell the old one."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+def email_change_confirm(*, change: EmailChange, client: ClientInfo | None = None) -> User:
+    """Switch the login to the confirmed address, use the link up and tell the old address. Raises
+    EmailChangeLinkUsed when the change is gone (a second click, or a newer request in between) and EmailTaken
+    when another account has the address by now; either way nothing changes."""
+    user = User.objects.select_for_update().get(pk=change.user_id)
+    pending = EmailChange.objects.select_for_update().filter(pk=change.pk, nonce_hash=change.nonce_hash).first()
+    if pending is None or pending.old_email != user.email:
+        raise EmailChangeLinkUsed
+    new_email = pending.new_email
     if User.objects.filter(email_canonical=email_canonical(new_email)).exclude(pk=user.pk).exists():
         raise EmailTaken
+    pending.delete()
     old_email = user.email
     user.email = new_email
     user.full_clean(exclude=["password"])
@@ -350,9 +382,10 @@ def deleted_user_email(user: User) -> str:
 
 def user_data_export(*, user: User) -> dict:
     """Everything the portal keeps about the user as a person, for "download my data" (GDPR art. 15 and 20):
-    the profile, the second-factor devices (names, never secrets), their authentication log (time, event, IP
-    address, browser), the tickets they reported, the messages they wrote and, for a partner user, the tickets
-    they read. Nothing of other people beyond the titles of the tickets the user reported."""
+    the profile, the second-factor devices (names, never secrets), a change of address waiting for its link,
+    their authentication log (time, event, IP address, browser), the tickets they reported, the messages they
+    wrote and, for a partner user, the tickets they read. Nothing of other people beyond the titles of the
+    tickets the user reported."""
     company = user.company
     data = {
         "format": "myhezo-user-data/1",
@@ -375,6 +408,7 @@ def user_data_export(*, user: User) -> dict:
             {"kind": str(device._meta.verbose_name), "name": device.name, "confirmed": device.confirmed}
             for device in devices_for_user(user, confirmed=None)
         ],
+        "pending_email_change": EmailChange.objects.filter(user=user).values("new_email", "requested_at").first(),
         "authentication_events": [
             {"at": at, "event": kind, "ip_address": ip, "browser": user_agent}
             for at, kind, ip, user_agent in AuthEvent.objects.filter(user=user)
@@ -399,7 +433,8 @@ def user_delete_anonymise(*, user: User, by_engineer: User | None = None, client
     and e-mails in the outbox to them alone are deleted (their address is taken out of the others). In the
     authentication log their addresses (also former ones) give way to the placeholder; the entries stay, with
     their IP addresses and browsers, for security (linked to the anonymised account), and an "account deleted"
-    entry is added. `by_engineer` is the engineer who did it in admin, if not the user."""
+    entry is added. A pending change of address is dropped (its link dies). `by_engineer` is the engineer who did
+    it in admin, if not the user."""
     user = User.objects.select_for_update().get(pk=user.pk)
     old_email, former_name = user.email, f"{user.first_name} {user.last_name}".strip()
     placeholder = deleted_user_email(user)
@@ -414,6 +449,7 @@ def user_delete_anonymise(*, user: User, by_engineer: User | None = None, client
     user.full_clean(exclude=["password"])
     user.save()
     user.groups.clear()
+    EmailChange.objects.filter(user=user).delete()  # an address asked for and never confirmed
     user.user_permissions.clear()
 
     for part in personal_data_parts:
@@ -450,7 +486,7 @@ def user_delete_anonymise(*, user: User, by_engineer: User | None = None, client
         if detail.startswith("from "):
             addresses.add(email_normalize(detail.removeprefix("from ")))
     events = AuthEvent.objects.filter(Q(user=user) | Q(email__in=addresses))
-    events.filter(kind=AuthEvent.Kind.EMAIL_CHANGED).update(detail="")
+    events.filter(kind__in=[AuthEvent.Kind.EMAIL_CHANGED, AuthEvent.Kind.EMAIL_CHANGE_REQUESTED]).update(detail="")
     events.update(email=placeholder)
     for address in addresses:  # e.g. "ended by <engineer's address>" in other users' entries
         AuthEvent.objects.filter(detail__contains=address).update(

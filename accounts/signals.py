@@ -37,7 +37,8 @@ def login_recorded(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="accounts.login_failed")
 def login_failure_recorded(sender, credentials, request=None, **kwargs):
-    """Every wrong password (login and re-authentication) counts towards the throttle and is logged."""
+    """Every wrong password at the login counts towards the throttle and is logged (the other password forms
+    do both in accounts.throttle.password_check)."""
     from .services import auth_event_record
 
     email = email_normalize(str(credentials.get("username") or credentials.get("email") or ""))

@@ -1,7 +1,9 @@
 """Password-attempt throttling that cannot be used to lock a person out for good (README "Throttling").
 
-Failed password attempts (login, and the re-authentication page) are counted three ways, in fixed windows of
-the shared cache that expire on their own, so every lock cools off:
+Failed password attempts are counted three ways, in fixed windows of the shared cache that expire on their own,
+so every lock cools off. The login counts them, and so does every other form that asks for the password
+(re-authentication, e-mail change, password change, account deletion): they all go through
+`password_check`, so a stolen session cannot test passwords there either.
 
 - per login and client IP (`MYHEZO_LOGIN_RATE_PER_ACCOUNT_AND_IP`, 10 per 15 minutes): the lock a guesser
   from one place runs into;
@@ -15,11 +17,14 @@ Only failures count; the checks read the counts without adding to them. When the
 the attempt is allowed and a warning logged: login keeps working while Redis is down.
 """
 
+import enum
 import logging
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy
 from django_ratelimit.core import get_usage
 
 from core.text import email_canonical
@@ -27,6 +32,11 @@ from core.text import email_canonical
 from .clients import throttle_ip
 
 logger = logging.getLogger(__name__)
+
+# What the login page and every other password form say while the throttle refuses.
+PASSWORD_THROTTLED_MESSAGE = gettext_lazy(
+    "Too many login attempts. Wait a few minutes and try again, or contact the helpdesk."
+)
 
 KNOWN_DEVICE_COOKIE = "myhezo_known"
 KNOWN_DEVICE_SALT = "accounts.known_device"
@@ -143,3 +153,32 @@ def password_attempt_refused(request, email: str) -> bool:
     name, seconds_left = refusal
     lockout_record(request, email=email, name=f"password: {name}", seconds_left=seconds_left)
     return True
+
+
+class PasswordCheck(enum.Enum):
+    RIGHT = "right"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+
+
+def password_check(request, *, user, password: str, purpose: str) -> PasswordCheck:
+    """Check a logged-in user's password, counting it as a login attempt: the one check behind every form that
+    asks for the current password. While the login throttle refuses this login from this client, the password
+    is not checked at all (THROTTLED, the lockout logged once); a wrong one counts towards the same limits as
+    a failed login and is logged as one ("login failed", `purpose` as the detail). A right one that Django
+    re-hashes (a newer hasher) keeps the session that typed it."""
+    from .clients import client_info
+    from .models import AuthEvent
+    from .services import auth_event_record
+
+    if password_attempt_refused(request, user.email):
+        return PasswordCheck.THROTTLED
+    stored = user.password
+    if user.check_password(password):
+        if user.password != stored and getattr(request, "user", None) is not None and request.user.pk == user.pk:
+            # Django re-hashed it with the current hasher: the session hash follows, so keep this session.
+            update_session_auth_hash(request, user)
+        return PasswordCheck.RIGHT
+    password_failure_count(request, user.email)
+    auth_event_record(kind=AuthEvent.Kind.LOGIN_FAILED, client=client_info(request), user=user, detail=purpose)
+    return PasswordCheck.WRONG

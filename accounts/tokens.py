@@ -1,10 +1,10 @@
-"""Single-use, expiring links for account activation."""
+"""Single-use, expiring links for account activation and e-mail changes."""
 
 from django.conf import settings
 from django.core import signing
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .models import User
+from .models import EmailChange, User
 
 ACTIVATION_SALT = "accounts.activation"
 
@@ -35,18 +35,28 @@ def activation_token_user(token: str) -> User | None:
 EMAIL_CHANGE_SALT = "accounts.email_change"
 
 
-def email_change_token_make(user: User, new_email: str) -> str:
-    return signing.dumps({"u": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT, compress=True)
+def email_change_nonce_hash(nonce: str) -> str:
+    return salted_hmac(EMAIL_CHANGE_SALT, nonce).hexdigest()
 
 
-def email_change_token_read(token: str) -> tuple[User, str] | None:
-    """The user and the new address, or None when the token is forged, expired or already used (the
-    account's address is no longer the one it was made for)."""
+def email_change_token_make(user: User, nonce: str) -> str:
+    """The signed token of an e-mail change link: the user and the nonce of their pending change
+    (accounts.models.EmailChange, made by accounts.services.email_change_link_make)."""
+    return signing.dumps({"u": user.pk, "n": nonce}, salt=EMAIL_CHANGE_SALT, compress=True)
+
+
+def email_change_token_read(token: str) -> EmailChange | None:
+    """The pending change the link confirms, or None when the token is forged or expired, or the change it
+    was made for is gone: confirmed already, replaced by a newer request, or the address changed otherwise."""
     try:
         data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.MYHEZO_ACTIVATION_TIMEOUT.total_seconds())
-    except signing.BadSignature:
+    except signing.BadSignature:  # includes SignatureExpired
         return None
-    user = User.objects.filter(pk=data.get("u"), email=data.get("old"), is_active=True).first()
-    if user is None:
+    if not isinstance(data, dict) or not isinstance(data.get("n"), str):
         return None
-    return user, data["new"]
+    change = EmailChange.objects.select_related("user").filter(user_id=data.get("u"), user__is_active=True).first()
+    if change is None or change.user.email != change.old_email:
+        return None
+    if not constant_time_compare(change.nonce_hash, email_change_nonce_hash(data["n"])):
+        return None
+    return change

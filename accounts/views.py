@@ -29,12 +29,14 @@ from .forms import (
     ActivationResendForm,
     EmailChangeForm,
     LanguageForm,
+    PasswordChangeForm,
     PasswordResetForm,
     ReauthenticationForm,
     RegistrationForm,
     VerificationForm,
 )
 from .services import (
+    EmailChangeLinkUsed,
     EmailTaken,
     VerificationFailed,
     activation_resend,
@@ -49,7 +51,7 @@ from .services import (
     user_verify,
 )
 from .sessions import reauth_done
-from .throttle import lockout_record, password_attempt_refused
+from .throttle import lockout_record
 from .tokens import activation_token_user, email_change_token_read
 
 
@@ -231,8 +233,18 @@ def account_settings(request):
 
 @method_decorator(otp_required, name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm  # the old password checked like a login attempt
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:settings")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        return response
 
     def form_valid(self, form):
         # Django keeps this session (under a new key) and every other session of the user ends.
@@ -245,54 +257,55 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @otp_required
 @sensitive_post_parameters("password")
 def email_change(request):
-    form = EmailChangeForm(request.POST or None, user=request.user)
+    form = EmailChangeForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
-        email_change_request(user=request.user, new_email=form.cleaned_data["new_email"])
+        email_change_request(user=request.user, new_email=form.cleaned_data["new_email"], client=client_info(request))
         messages.info(
             request,
-            _("We have sent a confirmation link to the new address. Your e-mail changes when you open it."),
+            _(
+                "We have sent a confirmation link to the new address. Your e-mail changes when you open it. "
+                "Links sent before no longer work."
+            ),
         )
         return redirect("accounts:settings")
-    return render(request, "accounts/email_change.html", {"form": form})
+    return render(request, "accounts/email_change.html", {"form": form}, status=429 if form.throttled else 200)
 
 
 @never_cache
 def email_change_confirm_view(request, token: str):
-    found = email_change_token_read(token)
-    if found is None:
-        return render(request, "accounts/activation_invalid.html", status=400)
-    user, new_email = found
+    """GET shows a button, POST confirms (mail scanners that open links must not use it up). A link works
+    once, and only while it is the account's latest one (accounts.models.EmailChange)."""
+    change = email_change_token_read(token)
+    if change is None:
+        return render(request, "accounts/email_change_invalid.html", status=400)
     if request.method == "POST":
         try:
-            email_change_confirm(user=user, new_email=new_email, client=client_info(request))
+            user = email_change_confirm(change=change, client=client_info(request))
+        except EmailChangeLinkUsed:
+            return render(request, "accounts/email_change_invalid.html", status=400)
         except EmailTaken:
             messages.error(request, _("This e-mail address is already used by another account."))
             return redirect("core:home")
-        messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": new_email})
+        messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": user.email})
         return redirect("portal:dashboard" if request.user.is_authenticated else "two_factor:login")
-    return render(request, "accounts/email_change_confirm.html", {"new_email": new_email})
+    return render(request, "accounts/email_change_confirm.html", {"new_email": change.new_email})
 
 
 @never_cache
 @otp_required
 @sensitive_post_parameters("password")
 def reauthenticate(request):
-    """The password again before a change of the second factor; wrong passwords count towards the login throttle."""
+    """The password again before a change of the second factor, checked like a login attempt."""
     next_url = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("accounts:settings")
     form = ReauthenticationForm(request.POST or None, request=request)
-    status = 200
-    if request.method == "POST":
-        if password_attempt_refused(request, request.user.email):
-            form.add_error(None, _("Too many attempts. Wait a few minutes and try again, or contact the helpdesk."))
-            status = 429
-        elif form.is_valid():
-            reauth_done(request)
-            return redirect(next_url)
-    return render(request, "accounts/reauthenticate.html", {"form": form}, status=status)
+    if request.method == "POST" and form.is_valid():
+        reauth_done(request)
+        return redirect(next_url)
+    return render(request, "accounts/reauthenticate.html", {"form": form}, status=429 if form.throttled else 200)
 
 
 # --- GDPR: download my data, delete my account ---------------------------------------------------------
@@ -327,10 +340,7 @@ def account_delete(request):
     form = AccountDeleteForm(request.POST or None, request=request)
     status = 200
     if request.method == "POST":
-        if password_attempt_refused(request, request.user.email):
-            form.add_error(None, _("Too many attempts. Wait a few minutes and try again, or contact the helpdesk."))
-            status = 429
-        elif form.is_valid():
+        if form.is_valid():
             # The logout below is logged as the anonymised account, not under the address that just went.
             request.user = user_delete_anonymise(user=request.user, client=client_info(request))
             logout(request)
@@ -338,8 +348,7 @@ def account_delete(request):
                 request, _("Your account has been deleted. Your company's tickets stay without your name.")
             )
             return redirect("core:home")
-        else:
-            status = 400
+        status = 429 if form.throttled else 400
     return render(request, "accounts/account_delete.html", {"form": form}, status=status)
 
 

@@ -437,9 +437,9 @@ def _session(user, *, otp: bool) -> str:
 
 def build_world() -> World:
     from accounts.models import AuthEvent, Role
-    from accounts.services import backup_codes_set
+    from accounts.services import backup_codes_set, email_change_link_make
     from accounts.tests.factories import UserFactory
-    from accounts.tokens import activation_token_make, email_change_token_make
+    from accounts.tokens import activation_token_make
     from conftest import verify
     from contracts.models import ServicePlan
     from contracts.tests.factories import CompanyFactory, make_contract
@@ -522,7 +522,7 @@ def build_world() -> World:
         customer_a=customer_a,
         tokens={
             "activate": activation_token_make(not_active_yet),
-            "email_change": email_change_token_make(customer_a, "anna.nowak@kowalski.example"),
+            "email_change": email_change_link_make(user=customer_a, new_email="anna.nowak@kowalski.example"),
             "uidb64": urlsafe_base64_encode(force_bytes(customer_a.pk)),
             "reset": default_token_generator.make_token(customer_a),
         },

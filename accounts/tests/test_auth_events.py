@@ -120,6 +120,7 @@ def test_changes_of_password_email_and_second_factor_are_logged(
         Kind.FACTOR_REMOVED,
         Kind.FACTOR_ADDED,
         Kind.PASSWORD_CHANGED,
+        Kind.EMAIL_CHANGE_REQUESTED,
         Kind.EMAIL_CHANGED,
     ]
     changes = AuthEvent.objects.filter(user=customer).exclude(kind=Kind.LOGIN_SUCCEEDED)  # force_login has no address

@@ -56,9 +56,13 @@ def test_password_reset_notice(client, english_customer, django_capture_on_commi
 
 
 def test_email_change_notice_goes_to_the_old_address(client, english_customer, login_with_otp):
-    from accounts.tokens import email_change_token_make
+    from accounts.services import email_change_link_make
 
-    link = "/accounts/settings/email/confirm/" + email_change_token_make(english_customer, "anna@new.example") + "/"
+    link = (
+        "/accounts/settings/email/confirm/"
+        + email_change_link_make(user=english_customer, new_email="anna@new.example")
+        + "/"
+    )
     Client().post(link)
     notice = only_notice("email_changed_notice")
     assert notice.to == ["anna@kowalski.example"] and notice.language == "en"

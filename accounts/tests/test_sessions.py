@@ -118,9 +118,11 @@ def test_a_password_reset_ends_every_session_and_logs_nobody_in(
 
 
 def test_the_email_change_link_logs_nobody_in(client, customer, colleague, login_with_otp):
-    from accounts.tokens import email_change_token_make
+    from accounts.services import email_change_link_make
 
-    link = "/accounts/settings/email/confirm/" + email_change_token_make(customer, "anna@new.example") + "/"
+    link = (
+        "/accounts/settings/email/confirm/" + email_change_link_make(user=customer, new_email="anna@new.example") + "/"
+    )
     anonymous = Client()
     assert anonymous.post(link).status_code == 302
     assert User.objects.get(pk=customer.pk).email == "anna@new.example"
@@ -129,7 +131,9 @@ def test_the_email_change_link_logs_nobody_in(client, customer, colleague, login
     # Opened in somebody else's session, it does not switch that session to the changed account.
     other = login_with_otp(colleague, with_client=Client())
     changed = User.objects.get(pk=customer.pk)
-    link = "/accounts/settings/email/confirm/" + email_change_token_make(changed, "anna@newer.example") + "/"
+    link = (
+        "/accounts/settings/email/confirm/" + email_change_link_make(user=changed, new_email="anna@newer.example") + "/"
+    )
     other.post(link)
     assert get_user(other).pk == colleague.pk
 
