@@ -24,7 +24,7 @@ def partner_read_record(*, ticket_id: int, user: User) -> None:
     # PostgreSQL and SQLite (the embedded default) both have this upsert.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (ticket_id, user_id, first_read_at, last_read_at, read_count) "  # noqa: S608
+            f"INSERT INTO {table} (ticket_id, user_id, first_read_at, last_read_at, read_count) "
             f"SELECT %s, %s, %s, %s, 1 WHERE EXISTS ({shared_sql}) "
             "ON CONFLICT (ticket_id, user_id) DO UPDATE "
             f"SET last_read_at = EXCLUDED.last_read_at, read_count = {table}.read_count + 1",
