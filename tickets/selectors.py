@@ -275,6 +275,7 @@ def ticket_data_for_export(user: User) -> dict:
             "reporter_name",
             "reporter_email",
             "partner_access",
+            "partner_company__name",
         )
     )
     messages = (
@@ -298,6 +299,7 @@ def ticket_data_for_export(user: User) -> dict:
                 "reporter_name": row["reporter_name"],
                 "reporter_email": row["reporter_email"],
                 "reseller_may_see": row["partner_access"],
+                "shared_with": row["partner_company__name"],
             }
             for row in reported
         ],
