@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import Company, Contract, ContractLine, ServicePlan, SlaTarget
-from .services import contract_line_add
+from .services import contract_line_add, contract_save
 
 
 @admin.register(Company)
@@ -62,6 +62,10 @@ class ContractAdmin(admin.ModelAdmin):
     search_fields = ["number", "customer__nip", "customer__name", "reseller__nip", "reseller__name", "lines__serial"]
     autocomplete_fields = ["customer", "reseller"]
     inlines = [ContractLineInline]
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: a changed reseller ends the consents given to the former one, in this transaction.
+        contract_save(contract=obj, actor=request.user)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ContractLine:

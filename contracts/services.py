@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from .models import Company, Contract, ContractLine, SerialRegistry, ServicePlan
 from .nip import nip_parse
 from .notation import contract_number_parse, serial_canonical
+from .signals import contract_reseller_changed
 
 
 class Outcome(StrEnum):
@@ -56,6 +58,27 @@ def contract_line_add(*, contract: Contract, serial_raw: str, model: str = "") -
     return line
 
 
+@transaction.atomic
+def contract_save(*, contract: Contract, actor: AbstractBaseUser | None = None, actor_name: str = "") -> Contract:
+    """Save a new or edited contract (validated): the one way a contract row is written, by admin and by the
+    import. When an existing contract's reseller changes, `contracts.signals.contract_reseller_changed` is sent
+    inside this transaction: the partner-access consents given to the former reseller end with the change
+    (SPEC §4). `actor` is who changed it (None for an import, named by `actor_name`)."""
+    old_reseller_id = None
+    existed = contract.pk is not None
+    if existed:
+        # The stored reseller, read under the row's lock: concurrent changes of one contract queue up.
+        stored = Contract.objects.select_for_update().filter(pk=contract.pk).values_list("reseller_id", flat=True)
+        old_reseller_id = stored.first()
+    contract.full_clean()
+    contract.save()
+    if existed and old_reseller_id != contract.reseller_id:
+        contract_reseller_changed.send(
+            sender=Contract, contract=contract, old_reseller_id=old_reseller_id, actor=actor, actor_name=actor_name
+        )
+    return contract
+
+
 @dataclass(frozen=True)
 class LineData:
     serial: str
@@ -74,12 +97,14 @@ def contract_upsert(
     starts_on: date,
     ends_on: date,
     lines: list[LineData],
+    actor_name: str = "",
 ) -> tuple[Contract, Outcome]:
     """Create or update a contract with its companies and lines, as the legacy import delivers it.
 
     Running it again with the same data changes nothing. Lines are matched by serial and order (the k-th
     line with a serial is the k-th existing one); new ones are added, and existing ones are never removed
-    because tickets may refer to them.
+    because tickets may refer to them. A changed reseller ends the consents given to the former one
+    (`contract_save`); `actor_name` names who made the change in the tickets' history (the importer).
     """
     number = contract_number_parse(number)
     plan = ServicePlan.objects.filter(name=plan_name).first()
@@ -104,8 +129,7 @@ def contract_upsert(
         contract = contract or Contract(number=number)
         for name, value in values.items():
             setattr(contract, name, value)
-        contract.full_clean()
-        contract.save()
+        contract_save(contract=contract, actor_name=actor_name)
         changed = True
 
     existing: dict[str, list[ContractLine]] = defaultdict(list)

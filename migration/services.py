@@ -73,6 +73,7 @@ def import_contract_record(record: dict, *, today: date) -> Outcome:
             starts_on=_date(record, "starts_on"),
             ends_on=ends_on,
             lines=_lines(record),
+            actor_name="import_legacy",
         )
     except ValidationError as exc:
         raise RecordError(" ".join(exc.messages)) from None

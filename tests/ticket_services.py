@@ -66,6 +66,8 @@ def candidates(s: dict, service: str) -> dict:
         "to": ["in_progress", "waiting", "closed", "new"],
         "line": [line],
         "contract": [ticket.contract],
+        # a change of the contract's reseller (contracts.signals), by an engineer in admin or by the import
+        "changed_by": [s["engineer"], None],
         "serial": [line.serial],
         "title": ["Nowe zgłoszenie z usługi"],
         "description": ["Opis"],

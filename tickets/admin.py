@@ -240,7 +240,9 @@ class TicketAdmin(admin.ModelAdmin):
             raise Http404
         ticket = (
             tickets_with_line_notation(
-                Ticket.objects.select_related("company", "contract__plan", "contract__reseller", "line")
+                Ticket.objects.select_related(
+                    "company", "contract__plan", "contract__reseller", "line", "partner_company"
+                )
             )
             .select_related("assignee", "reporter")
             .filter(pk=pk)

@@ -9,6 +9,7 @@ class TicketsConfig(AppConfig):
     def ready(self):
         from accounts.personal_data import PersonalDataPart, personal_data_part_register
 
+        from . import receivers  # noqa: F401  (connects the contract signals)
         from .selectors import ticket_data_for_export
         from .services import tickets_person_anonymise
 

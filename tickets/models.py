@@ -49,6 +49,13 @@ class TicketNumberCounter(models.Model):
 
 
 class TicketQuerySet(models.QuerySet):
+    def shared_with(self, company_id: int | None):
+        """The tickets a partner of `company_id` may read (SPEC §4), the one partner rule: the customer granted
+        access to that company, and it is still the contract's reseller."""
+        if company_id is None:
+            return self.none()
+        return self.filter(partner_access=True, partner_company_id=company_id, contract__reseller_id=company_id)
+
     def sla_breached(self, now: datetime):
         """The tickets whose SLA is breached at `now`: the database form of `Ticket.is_sla_breached`."""
         return self.filter(models.Q(sla_breached=True) | past("sla_next_due_at", now))
@@ -82,6 +89,19 @@ class Ticket(models.Model):
     reporter_email = models.EmailField(_("reporter's e-mail address"))
     language = models.CharField(_("language of e-mails"), max_length=2, default="pl")
     partner_access = models.BooleanField(_("reseller may see the ticket"), default=False)
+    # The reseller company the customer granted that access to (SPEC §4): set with `partner_access`, cleared with
+    # it. A partner reads the ticket only while it is also the contract's current reseller
+    # (`TicketQuerySet.shared_with`), and a change of the contract's reseller withdraws the access
+    # (tickets/receivers.py).
+    partner_company = models.ForeignKey(
+        Company,
+        verbose_name=_("access granted to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shared_tickets",
+        editable=False,
+    )
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
     escalation_reason = models.TextField(_("reason for escalation"), blank=True)
     assignee = models.ForeignKey(
@@ -155,6 +175,14 @@ class Ticket(models.Model):
 
     def get_desk_url(self) -> str:
         return ticket_desk_url(self.pk)
+
+    @property
+    def shared_with_company(self) -> Company | None:
+        """The reseller company that may read the ticket now (the model form of `TicketQuerySet.shared_with`),
+        else None. Load it with `contract` and `partner_company` (as `ticket_for_user` does)."""
+        if self.partner_access and self.partner_company_id and self.partner_company_id == self.contract.reseller_id:
+            return self.partner_company
+        return None
 
     @property
     def is_open(self) -> bool:
@@ -266,6 +294,9 @@ class EventAction(models.TextChoices):
     CC_ADDED = "cc_added", _("CC address added")
     CC_REMOVED = "cc_removed", _("CC address removed")
     PARTNER_ACCESS = "partner_access", _("reseller access")
+    # The contract's reseller changed: the access granted to the former one ended (old: its name, new: the new
+    # reseller's name or nothing).
+    RESELLER_CHANGED = "reseller_changed", _("reseller changed: access withdrawn")
     ESCALATED = "escalated", _("escalated")
     PHONE_CONTACT = "phone_contact", _("phone contact")
     REPLACEMENT = "replacement", _("replacement (RMA)")

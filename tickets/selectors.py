@@ -1,6 +1,7 @@
 """Reads of tickets, with the access rule inside (SPEC §4): a customer user sees their company's tickets;
-a partner user sees the consented tickets of contracts their company resold; anybody else sees none. Any
-other ticket is a 404, never a 403, so nobody learns that a number exists."""
+a partner user sees the tickets whose customer granted access to their company while it is still the contract's
+reseller (`TicketQuerySet.shared_with`); anybody else sees none. Any other ticket is a 404, never a 403, so
+nobody learns that a number exists."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,7 +49,7 @@ def tickets_for_access(access: TicketAccess) -> QuerySet[Ticket]:
     if access.kind == "customer":
         return Ticket.objects.filter(company_id=access.company_id)
     if access.kind == "partner":
-        return Ticket.objects.filter(contract__reseller_id=access.company_id, partner_access=True)
+        return Ticket.objects.shared_with(access.company_id)
     return Ticket.objects.none()
 
 
@@ -125,7 +126,8 @@ def ticket_contract_numbers(access: TicketAccess) -> QuerySet[Contract]:
     if access.kind == "customer":
         contracts = Contract.objects.filter(customer_id=access.company_id)
     elif access.kind == "partner":
-        contracts = Contract.objects.filter(reseller_id=access.company_id, tickets__partner_access=True).distinct()
+        shared = Ticket.objects.shared_with(access.company_id).order_by().values("contract_id")
+        contracts = Contract.objects.filter(reseller_id=access.company_id, pk__in=shared)
     else:
         return Contract.objects.none()
     return contracts.order_by("number").values_list("number", flat=True)
@@ -182,7 +184,9 @@ def ticket_for_user(user: User, number: str) -> Ticket:
     """The ticket if the user may read it, else 404."""
     # Numbers are unique: no ORDER BY (the model's default would sort the one row).
     tickets = tickets_for_user(user).filter(number=number.strip().upper()).order_by()
-    tickets = tickets_with_line_notation(tickets).select_related("contract__plan", "contract__reseller", "line")
+    tickets = tickets_with_line_notation(tickets).select_related(
+        "contract__plan", "contract__reseller", "line", "partner_company"
+    )
     for ticket in tickets[:1]:
         return ticket
     raise Http404
@@ -271,6 +275,7 @@ def ticket_data_for_export(user: User) -> dict:
             "reporter_name",
             "reporter_email",
             "partner_access",
+            "partner_company__name",
         )
     )
     messages = (
@@ -294,6 +299,7 @@ def ticket_data_for_export(user: User) -> dict:
                 "reporter_name": row["reporter_name"],
                 "reporter_email": row["reporter_email"],
                 "reseller_may_see": row["partner_access"],
+                "shared_with": row["partner_company__name"],
             }
             for row in reported
         ],

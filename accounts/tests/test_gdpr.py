@@ -95,6 +95,8 @@ def test_the_export_is_a_json_download_of_the_users_own_data_and_nothing_of_othe
 
     assert [t["number"] for t in data["tickets_reported"]] == [tickets["own"].number]
     assert data["tickets_reported"][0]["title"] == "Own ticket of the first customer"
+    # To whom she let the ticket be shown: the reseller company her consent names.
+    assert data["tickets_reported"][0]["shared_with"] == "Arkanet Sp. z o.o."
     written = {(m["ticket"], m["text"]) for m in data["messages_written"]}
     assert written == {
         (tickets["own"].number, "Po aktualizacji firmware tunel IPsec do oddziału nie wstaje."),

@@ -12,6 +12,7 @@ from .changes import (
     ticket_escalate,
     ticket_partner_access_set,
     ticket_priority_change,
+    tickets_partner_access_withdraw,
 )
 from .dialog import ticket_engineer_reply, ticket_phone_contact_log, ticket_reply
 from .opening import contract_line_for_serial, ticket_create, ticket_create_by_phone, ticket_legacy_create
@@ -38,5 +39,6 @@ __all__ = [
     "ticket_reopen",
     "ticket_reply",
     "ticket_status_change",
+    "tickets_partner_access_withdraw",
     "tickets_person_anonymise",
 ]

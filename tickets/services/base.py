@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from contracts.models import Contract
 from core.outbox import email_queue
 from core.text import email_address_validate, email_canonical
 
@@ -38,6 +39,12 @@ def _name_of(user: User | None) -> str:
 def ticket_lock(ticket: Ticket) -> Ticket:
     """The ticket row, locked for the rest of the transaction, so concurrent changes queue up."""
     return Ticket.objects.select_for_update(of=("self",)).select_related("contract", "line").get(pk=ticket.pk)
+
+
+def reseller_current(contract: Contract) -> int | None:
+    """The contract's reseller as stored now, its row locked for the rest of the transaction: what a consent
+    given in this transaction names (a reseller change locks the same row first, `contracts.services`)."""
+    return Contract.objects.select_for_update().filter(pk=contract.pk).values_list("reseller_id", flat=True).get()
 
 
 def ticket_event_record(

@@ -3,11 +3,12 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from contracts.models import Priority
+from contracts.models import Contract, Priority
 from core.outbox import email_queue
 from core.text import email_canonical
 
@@ -17,6 +18,7 @@ from ..models import (
     Status,
     Ticket,
     TicketCc,
+    TicketEvent,
 )
 from ..signals import ticket_priority_changed
 from .base import (
@@ -25,6 +27,7 @@ from .base import (
     ENGINEERS_OR_CUSTOMERS,
     _name_of,
     emails_clean,
+    reseller_current,
     ticket_actor_check,
     ticket_event_record,
     ticket_lock,
@@ -68,22 +71,59 @@ def ticket_cc_remove(*, ticket: Ticket, actor: User, email: str) -> None:
 
 @transaction.atomic
 def ticket_partner_access_set(*, ticket: Ticket, actor: User, allowed: bool) -> Ticket:
-    """The customer lets the reseller read the ticket, or takes that back (effective at once)."""
+    """The customer lets the contract's reseller read the ticket, or takes that back (effective at once). The
+    access names the reseller it is given to (`Ticket.partner_company`): the contract's reseller now."""
     ticket_actor_check(user=actor, company_id=ticket.company_id, allowed=CUSTOMERS)
     ticket = ticket_lock(ticket)
-    if allowed and ticket.contract.reseller_id is None:
+    reseller_id = reseller_current(ticket.contract) if allowed else None
+    if allowed and reseller_id is None:
         raise ValidationError(
             _("Contract %(number)s was not sold by a reseller, so there is nobody to share the ticket with."),
             code="no_reseller",
             params={"number": ticket.contract.number},
         )
-    if ticket.partner_access != allowed:
+    if ticket.partner_access != allowed or ticket.partner_company_id != reseller_id:
         old = ticket.partner_access
-        ticket_touch(ticket, partner_access=allowed)
+        ticket_touch(ticket, partner_access=allowed, partner_company_id=reseller_id)
         ticket_event_record(
             ticket=ticket, actor=actor, action=EventAction.PARTNER_ACCESS, old=str(old), new=str(allowed)
         )
     return ticket
+
+
+@transaction.atomic
+def tickets_partner_access_withdraw(*, contract: Contract, changed_by: User | None, changed_by_name: str = "") -> int:
+    """The contract's reseller changed (`contracts.signals.contract_reseller_changed`, tickets/receivers.py): every
+    access its customer granted on it ends, because it was granted to the former reseller (SPEC §4). Each
+    ticket gets a history row (the company the access named → the new reseller); the customer can grant it
+    again, to the new reseller. Not a ticket change anyone asks for, so no guard and no "last activity": the
+    contract change that causes it was already allowed (admin's permission, or the operator's import).
+    Returns how many tickets lost the access."""
+    tickets = list(
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(contract=contract)
+        .filter(Q(partner_access=True) | Q(partner_company__isnull=False))
+        .select_related("partner_company")
+        .order_by("pk")
+    )
+    if not tickets:
+        return 0
+    new_reseller = contract.reseller.name if contract.reseller_id else ""
+    Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(partner_access=False, partner_company=None)
+    events = []
+    for ticket in tickets:
+        event = TicketEvent(
+            ticket=ticket,
+            actor=changed_by,
+            actor_name=(changed_by_name or _name_of(changed_by))[:300],
+            action=EventAction.RESELLER_CHANGED,
+            old_value=(ticket.partner_company.name if ticket.partner_company else "")[:300],
+            new_value=new_reseller[:300],
+        )
+        event.full_clean(exclude=["ticket", "actor"])  # both are rows this transaction already holds
+        events.append(event)
+    TicketEvent.objects.bulk_create(events)
+    return len(tickets)
 
 
 @transaction.atomic

@@ -35,6 +35,7 @@ from .base import (
     _notify_customers,
     _notify_engineers,
     emails_clean,
+    reseller_current,
     ticket_actor_check,
     ticket_event_record,
     ticket_number_next,
@@ -61,6 +62,10 @@ def _ticket_insert(
     stored: list[str],
 ) -> Ticket:
     contract = line.contract
+    if partner_access:
+        # The reseller the consent is given to, read under the contract's lock: a reseller change running at
+        # the same time either comes first (and this names the new reseller) or withdraws this consent after.
+        contract.reseller_id = reseller_current(contract)
     if not contract.is_active():
         raise ValidationError(
             _("Contract %(number)s is not active: tickets can only be opened on an active contract."),
@@ -92,6 +97,7 @@ def _ticket_insert(
         reporter_email=reporter_email.lower(),
         language=language,
         partner_access=partner_access,
+        partner_company_id=contract.reseller_id if partner_access else None,
         sla_targets=contract.plan.targets_snapshot(),
         created_at=now,
         last_activity_at=now,
@@ -251,6 +257,7 @@ def ticket_legacy_create(
         reporter_name=reporter_name or reporter_email,
         reporter_email=reporter_email,
         partner_access=partner_access and line.contract.reseller_id is not None,
+        partner_company_id=line.contract.reseller_id if partner_access else None,
         created_at=opened_at,
         last_activity_at=last_activity_at,
     )

@@ -11,21 +11,24 @@ from ..models import EventAction, Message, PartnerReadLog, Ticket, TicketCc, Tic
 
 
 def partner_read_record(*, ticket_id: int, user: User) -> None:
-    """Note that a partner user read a (consented) ticket: its page or one of its files. Customers and
-    engineers are not logged. One statement: insert the reader's row or bump its last time and count, so the
-    log costs one query per view and one row per ticket and reader however often they read."""
+    """Note that a partner user read a ticket shared with their company: its page or one of its files.
+    Customers and engineers are not logged, and nor is a read the partner rule (`TicketQuerySet.shared_with`)
+    does not allow. One statement: insert the reader's row or bump its last time and count, so the log costs
+    one query per view and one row per ticket and reader however often they read."""
     if not user.is_authenticated or not user.is_verified_partner:
         return
     table = connection.ops.quote_name(PartnerReadLog._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    shared = Ticket.objects.shared_with(user.company_id).filter(pk=ticket_id).order_by().values("pk")
+    shared_sql, shared_params = shared.query.sql_with_params()
     # PostgreSQL and SQLite (the embedded default) both have this upsert.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (ticket_id, user_id, first_read_at, last_read_at, read_count) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, 1) "
+            f"INSERT INTO {table} (ticket_id, user_id, first_read_at, last_read_at, read_count) "
+            f"SELECT %s, %s, %s, %s, 1 WHERE EXISTS ({shared_sql}) "
             "ON CONFLICT (ticket_id, user_id) DO UPDATE "
             f"SET last_read_at = EXCLUDED.last_read_at, read_count = {table}.read_count + 1",
-            [ticket_id, user.pk, now, now],
+            [ticket_id, user.pk, now, now, *shared_params],
         )
 
 
