@@ -47,8 +47,10 @@ def auth_event_record(
 
 @transaction.atomic
 def user_language_set(*, user: User, language: str) -> User:
+    """Change only the preferred language: validated on its own, so a fault elsewhere in the account (an engineer
+    given a company by hand) neither blocks it nor turns the language switch into an error page."""
     user.language = language
-    user.full_clean(exclude=["password"])
+    user.clean_fields(exclude=[f.name for f in User._meta.concrete_fields if f.name != "language"])
     user.save(update_fields=["language"])
     return user
 

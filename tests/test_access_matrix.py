@@ -105,6 +105,8 @@ NEVER_IN_BODY = {
     # Staff after the password only: in the back office like anybody else (test_the_back_office_needs_...).
     "engineer_no_otp": A_SECRETS,
     "superuser_no_otp": A_SECRETS,
+    # Staff never act as a company user (SPEC §3): what the engineer gets, wherever the engineer gets it.
+    "engineer_in_company": (),
 }
 # Who must leave company A's data as it was (the customer and HEZO's staff may change it).
 READ_ONLY = {
@@ -436,7 +438,7 @@ def _session(user, *, otp: bool) -> str:
 
 
 def build_world() -> World:
-    from accounts.models import AuthEvent, Role
+    from accounts.models import AuthEvent, Role, User
     from accounts.services import backup_codes_set, email_change_link_make
     from accounts.tests.factories import UserFactory
     from accounts.tokens import activation_token_make
@@ -480,6 +482,9 @@ def build_world() -> World:
     unverified = person("nowy@kowalski.example")
     engineer = person("inzynier@myhezo.example", is_staff=True)
     superuser = person("szef@myhezo.example", is_staff=True, is_superuser=True)
+    # An engineer given company A by hand (admin refuses it, User.clean; old data or a direct write may not).
+    engineer_in_company = person("serwis@myhezo.example", is_staff=True)
+    User.objects.filter(pk=engineer_in_company.pk).update(company=company_a, role=Role.CUSTOMER)
     backup_codes_set(user=customer_a, codes=["kowalski1"])
 
     ticket = make_ticket(
@@ -511,6 +516,7 @@ def build_world() -> World:
         "superuser": _session(superuser, otp=True),
         "engineer_no_otp": _session(engineer, otp=False),
         "superuser_no_otp": _session(superuser, otp=False),
+        "engineer_in_company": _session(engineer_in_company, otp=True),
     }
     customer_a.refresh_from_db()  # the tokens depend on last_login, which the logins just set
     not_active_yet = UserFactory(email="nowa@kowalski.example", nip=company_a.nip, language="en", is_active=False)
@@ -761,6 +767,22 @@ def test_the_back_office_needs_the_second_factor_of_staff_too(world, kind):
             got, problems = request(world, kind, route, method, path)
             if got != want or problems:
                 wrong.append(f"{method} {path}: expected {want}, got {got}" + "".join(f"; {p}" for p in problems))
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_staff_who_is_also_a_company_member_gets_exactly_what_an_engineer_gets(world):
+    """A company set on an engineer by hand gives nothing of the portal's company access (issue 14, item 7):
+    every route, every method, the engineer's outcome."""
+    wrong = []
+    for route, row in EXPECTED.items():
+        path = fill(route, world)
+        for method, expected in zip(METHODS, row, strict=True):
+            want = expected[KINDS.index("engineer")].format(**placeholders(route, world))
+            got, problems = request(world, "engineer_in_company", route, method, path)
+            if got != want or problems:
+                wrong.append(f"{method} {path}: expected {want}, got {got}" + "".join(f"; {p}" for p in problems))
+    assert len(EXPECTED) > 50
     assert not wrong, "\n".join(wrong)
 
 
