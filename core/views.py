@@ -5,8 +5,8 @@ from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
-from django.template import loader
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
