@@ -176,6 +176,7 @@ class AuthEvent(models.Model):
         LOGIN_SUCCEEDED = "login_succeeded", _("login succeeded")
         LOGIN_FAILED = "login_failed", _("login failed")
         OTP_FAILED = "otp_failed", _("second-factor code refused")
+        OTP_THROTTLED = "otp_throttled", _("second-factor code not checked (waiting after wrong codes)")
         LOCKED_OUT = "locked_out", _("locked out (too many attempts)")
         REAUTHENTICATED = "reauthenticated", _("password confirmed again")
         VERIFICATION_SUCCEEDED = "verification_succeeded", _("account verification succeeded")
