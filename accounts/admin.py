@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from core.names import person_name
+
 from .clients import client_info
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import AuthEvent, User
@@ -26,7 +28,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     list_display = [
         "email",
-        "first_name",
+        "first_name_shown",
         "last_name",
         "nip",
         "company",
@@ -36,6 +38,11 @@ class UserAdmin(DjangoUserAdmin):
         "is_staff",
     ]
     list_filter = ["role", "is_active", "is_staff", "is_superuser", "language"]
+
+    @admin.display(description=_("first name"), ordering="first_name")
+    def first_name_shown(self, user: User) -> str:
+        return person_name(user.first_name)  # a deleted account's marker, in the reader's language
+
     list_select_related = ["company"]
     autocomplete_fields = ["company"]
     search_fields = ["email", "first_name", "last_name", "company_name", "nip"]

@@ -9,6 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contracts.models import Contract
 from core.models import ContactMessage, OutboxEmail
+from core.names import DELETED_PERSON
 from core.outbox import email_queue
 from core.text import text_one_line
 
@@ -315,8 +316,9 @@ def _backup_device(user: User) -> BackupCodeDevice:
 
 # --- GDPR: download my data, delete my account ---------------------------------------------------------
 
-# What replaces a deleted person's name wherever the company's records keep it (tickets, messages, history).
-DELETED_USER_NAME = "Deleted user"
+# What replaces a deleted person's name wherever the company's records keep it (tickets, messages, history): a
+# fixed marker, shown in the reader's language by core.names.person_name (the template filter `person`).
+DELETED_USER_NAME = DELETED_PERSON
 
 
 def deleted_user_email(user: User) -> str:
