@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .clients import client_info
 from .models import AuthEvent, User, email_normalize
 from .otp_hashed.models import BackupCodeDevice
-from .sessions import session_start
+from .sessions import session_start, session_track
 from .throttle import otp_failure_count_capped, password_failure_count
 
 
@@ -26,6 +26,7 @@ def login_recorded(sender, request, user, **kwargs):
 
     if request is not None and hasattr(request, "session"):
         session_start(request)
+        session_track(request, user)
     auth_event_record(
         kind=AuthEvent.Kind.LOGIN_SUCCEEDED,
         client=client_info(request),
