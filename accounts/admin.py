@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from core.names import person_name
+
 from .clients import client_info
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import AuthEvent, User
@@ -26,7 +28,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     list_display = [
         "email",
-        "first_name",
+        "first_name_shown",
         "last_name",
         "nip",
         "company",
@@ -36,6 +38,11 @@ class UserAdmin(DjangoUserAdmin):
         "is_staff",
     ]
     list_filter = ["role", "is_active", "is_staff", "is_superuser", "language"]
+
+    @admin.display(description=_("first name"), ordering="first_name")
+    def first_name_shown(self, user: User) -> str:
+        return person_name(user.first_name)  # a deleted account's marker, in the reader's language
+
     list_select_related = ["company"]
     autocomplete_fields = ["company"]
     search_fields = ["email", "first_name", "last_name", "company_name", "nip"]
@@ -48,9 +55,32 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     actions = ["sessions_end", "delete_anonymise"]
+    # Engineers (the "Engineers" group: view and change users) lock accounts and see verification; who is an
+    # engineer, a superuser or holds which permissions only a superuser decides, and only a superuser changes a
+    # superuser's account.
+    SUPERUSER_ONLY_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += self.SUPERUSER_ONLY_FIELDS
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def _superusers_refused(self, request, users) -> bool:
+        if request.user.is_superuser or not any(user.is_superuser for user in users):
+            return False
+        self.message_user(request, _("Only a superuser can do this to a superuser's account."), messages.ERROR)
+        return True
 
     @admin.action(description=_("End all sessions of the selected users"), permissions=["change"])
     def sessions_end(self, request, queryset):
+        if self._superusers_refused(request, queryset):
+            return
         for user in queryset:
             user_sessions_end(user=user, reason=f"ended by {request.user.email}", client=client_info(request))
         count = queryset.count()
@@ -68,6 +98,8 @@ class UserAdmin(DjangoUserAdmin):
         users = list(queryset.order_by("email"))
         if any(user.pk == request.user.pk for user in users):
             self.message_user(request, _("You cannot delete your own account here."), messages.ERROR)
+            return None
+        if self._superusers_refused(request, users):
             return None
         if request.POST.get("post") != "yes":
             context = {

@@ -36,3 +36,33 @@ def client_info(request) -> ClientInfo:
     if request is None:
         return ClientInfo()
     return ClientInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+
+
+# The browser and system a User-Agent names, for people reading "Your sessions": the first match wins (Edge and
+# Opera say "Chrome" too, Chrome says "Safari", so the specific ones come first).
+_BROWSERS = [
+    ("Edg/", "Edge"),
+    ("EdgA/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+]
+_SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+]
+
+
+def browser_label(user_agent: str) -> str:
+    """ "Firefox, Windows" from a User-Agent header; "" when neither is recognised (never guessed)."""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    return ", ".join(part for part in (browser, system) if part)

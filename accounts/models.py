@@ -191,6 +191,7 @@ class AuthEvent(models.Model):
         LOGIN_SUCCEEDED = "login_succeeded", _("login succeeded")
         LOGIN_FAILED = "login_failed", _("login failed")
         OTP_FAILED = "otp_failed", _("second-factor code refused")
+        OTP_THROTTLED = "otp_throttled", _("second-factor code not checked (waiting after wrong codes)")
         LOCKED_OUT = "locked_out", _("locked out (too many attempts)")
         REAUTHENTICATED = "reauthenticated", _("password confirmed again")
         VERIFICATION_SUCCEEDED = "verification_succeeded", _("account verification succeeded")
@@ -203,6 +204,7 @@ class AuthEvent(models.Model):
         EMAIL_CHANGE_REQUESTED = "email_change_requested", _("e-mail change requested")
         EMAIL_CHANGED = "email_changed", _("e-mail address changed")
         SESSIONS_ENDED = "sessions_ended", _("all sessions ended")
+        SESSION_ENDED = "session_ended", _("a session ended by its user")
         LOGOUT = "logout", _("logout")
         SESSION_EXPIRED = "session_expired", _("session expired")
         ACCOUNT_DELETED = "account_deleted", _("account deleted (anonymised)")
@@ -253,3 +255,31 @@ class EmailChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_email} → {self.new_email}"
+
+
+class UserSession(models.Model):
+    """One logged-in session of a user, for "Your sessions" in account settings (ASVS V7.5.2): the browser and
+    address it was last used from, when it began and when it was last seen.
+
+    It hangs on Django's own session row (whose primary key is the session key; nothing secret is copied here)
+    and goes with it: logout, expiry, a new key at login, re-authentication or a password change, and ending the
+    session from the settings page all delete that row, and this one with it. accounts/sessions.py keeps it in
+    step (a new key gets a new row in the same response) and notes activity at most once a minute.
+    """
+
+    session = models.OneToOneField(
+        "sessions.Session", verbose_name=_("session"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+")
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=AuthEvent.USER_AGENT_MAX, blank=True)
+    created_at = models.DateTimeField(_("logged in"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "-last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.ip or ''} {self.last_seen_at:%Y-%m-%d %H:%M}"

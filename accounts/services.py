@@ -1,5 +1,6 @@
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,11 +13,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contracts.models import Contract
 from core.models import ContactMessage, OutboxEmail
+from core.names import DELETED_PERSON
 from core.outbox import email_queue
 from core.text import email_canonical, text_one_line
 
-from .clients import ClientInfo
-from .models import AuthEvent, EmailChange, Role, User, email_normalize
+from .clients import ClientInfo, browser_label
+from .models import AuthEvent, EmailChange, Role, User, UserSession, email_normalize
 from .otp_hashed.codes import code_generate, code_hash
 from .otp_hashed.models import BackupCode, BackupCodeDevice
 from .personal_data import personal_data_parts
@@ -286,8 +288,13 @@ def email_change_confirm(*, change: EmailChange, client: ClientInfo | None = Non
 
 
 @transaction.atomic
-def password_changed_notify(*, user: User, reset: bool, client: ClientInfo | None = None) -> None:
-    """After a password change (or a reset by e-mailed link): the log, and a notice to the account's address."""
+def password_changed_notify(
+    *, user: User, reset: bool, client: ClientInfo | None = None, keep_session_key: str | None = None
+) -> None:
+    """After a password change (or a reset by e-mailed link): the log, and a notice to the account's address.
+    Every other session ended with the password (Django's session hash follows it): they go from the database,
+    the cache and "Your sessions"; `keep_session_key` is the session that changed it."""
+    _tracked_sessions_delete(user, keep_session_key=keep_session_key)
     kind = AuthEvent.Kind.PASSWORD_RESET if reset else AuthEvent.Kind.PASSWORD_CHANGED
     auth_event_record(kind=kind, client=client, user=user)
     email_queue(
@@ -299,9 +306,86 @@ def password_changed_notify(*, user: User, reset: bool, client: ClientInfo | Non
 
 
 def _session_generation_raise(user: User) -> None:
-    """End every session of the user: their session hash changes (see User._get_session_auth_hash)."""
+    """End every session of the user: their session hash changes (see User._get_session_auth_hash), and the
+    sessions themselves go. A caller that keeps its own (accounts.sessions.session_keep) has its data in memory
+    and saves it under a new key."""
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.session_generation = User.objects.values_list("session_generation", flat=True).get(pk=user.pk)
+    _tracked_sessions_delete(user)
+
+
+# --- "Your sessions" (ASVS V7.5.2) ---------------------------------------------------------------------
+
+
+def _session_store(session_key: str):
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+
+
+def _tracked_sessions_delete(user: User, *, keep_session_key: str | None = None) -> list[UserSession]:
+    """Delete the user's sessions (but `keep_session_key`): Django's session row and its cache entry, so the next
+    request with that cookie is logged out; the UserSession row goes with the session row."""
+    rows = list(UserSession.objects.filter(user=user).exclude(session_id=keep_session_key or ""))
+    for row in rows:
+        _session_store(row.session_id).delete()
+    return rows
+
+
+def user_session_record(
+    *, user: User, session_key: str, client: ClientInfo | None = None, started_at: datetime | None = None
+) -> UserSession:
+    """A logged-in session, as "Your sessions" lists it: at login, and again under each new key of the session
+    (the old key's row went with its session)."""
+    client = client or ClientInfo()
+    now = timezone.now()
+    row, _created = UserSession.objects.update_or_create(
+        session_id=session_key,
+        defaults={
+            "user": user,
+            "ip": client.ip,
+            "user_agent": client.user_agent[: AuthEvent.USER_AGENT_MAX],
+            "created_at": started_at or now,
+            "last_seen_at": now,
+        },
+    )
+    return row
+
+
+def user_session_seen(*, session_key: str, client: ClientInfo | None = None) -> None:
+    """The session was used now, from this address and browser (called at most once a minute per session)."""
+    client = client or ClientInfo()
+    UserSession.objects.filter(session_id=session_key).update(
+        last_seen_at=timezone.now(), ip=client.ip, user_agent=client.user_agent[: AuthEvent.USER_AGENT_MAX]
+    )
+
+
+def _session_ended_record(row: UserSession, *, user: User, client: ClientInfo | None) -> None:
+    auth_event_record(
+        kind=AuthEvent.Kind.SESSION_ENDED,
+        client=client,
+        user=user,
+        detail=f"{browser_label(row.user_agent) or 'unknown browser'}, {row.ip or 'unknown address'}, by the user",
+    )
+
+
+@transaction.atomic
+def user_session_end(
+    *, user: User, session_pk: int, current_session_key: str, client: ClientInfo | None = None
+) -> UserSession:
+    """End one other session of the user ("Your sessions"); logged. UserSession.DoesNotExist for a session that
+    is not the user's, or is this one (that is "Log out")."""
+    row = UserSession.objects.exclude(session_id=current_session_key).get(pk=session_pk, user=user)
+    _session_store(row.session_id).delete()
+    _session_ended_record(row, user=user, client=client)
+    return row
+
+
+@transaction.atomic
+def user_sessions_end_others(*, user: User, current_session_key: str, client: ClientInfo | None = None) -> int:
+    """End every session of the user but this one ("Your sessions"); each is logged. How many ended."""
+    rows = _tracked_sessions_delete(user, keep_session_key=current_session_key)
+    for row in rows:
+        _session_ended_record(row, user=user, client=client)
+    return len(rows)
 
 
 @transaction.atomic
@@ -373,8 +457,9 @@ def _backup_device(user: User) -> BackupCodeDevice:
 
 # --- GDPR: download my data, delete my account ---------------------------------------------------------
 
-# What replaces a deleted person's name wherever the company's records keep it (tickets, messages, history).
-DELETED_USER_NAME = "Deleted user"
+# What replaces a deleted person's name wherever the company's records keep it (tickets, messages, history): a
+# fixed marker, shown in the reader's language by core.names.person_name (the template filter `person`).
+DELETED_USER_NAME = DELETED_PERSON
 
 
 def deleted_user_email(user: User) -> str:

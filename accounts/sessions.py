@@ -10,9 +10,16 @@
   that made a second-factor change is kept, under a new key (`session_keep`).
 - Re-authentication: changes of the second factor need the password within `MYHEZO_REAUTH_MINUTES` (10);
   logging in with the password counts.
+- "Your sessions" (ASVS V7.5.2): each logged-in session has a UserSession row (accounts/models.py) hanging on
+  Django's session row. It is written at login (`session_track` from the login signal) and, after every
+  request of a logged-in user, again when the session got a new key (re-authentication, a second-factor or
+  password change: the old key's row went with the old session) or, at most once a minute, with the time,
+  address and browser it was last used from. Ending a session deletes Django's session row and cache entry.
 """
 
+import hashlib
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -25,6 +32,8 @@ from django.utils.translation import ngettext
 LOGIN_AT = "myhezo_login_at"
 SEEN_AT = "myhezo_seen_at"
 REAUTH_AT = "myhezo_reauth_at"
+TRACKED = "myhezo_tracked"  # a digest of the session key the UserSession row was written for
+TRACKED_AT = "myhezo_tracked_at"
 SEEN_RESOLUTION = 60  # seconds: how stale the last-activity stamp may get before it is written again
 
 
@@ -33,6 +42,30 @@ def session_start(request) -> None:
     now = time.time()
     request.session[LOGIN_AT] = now
     request.session[SEEN_AT] = now
+
+
+def _key_digest(session_key: str) -> str:
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def session_track(request, user) -> None:
+    """Keep the session's UserSession row in step: written for a new key, its last use noted once a minute."""
+    from .clients import client_info
+    from .services import user_session_record, user_session_seen
+
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    if not session.session_key:
+        session.save()  # a session flushed at this login has no key until saved; the row needs one
+    key, now = session.session_key, time.time()
+    if session.get(TRACKED) != _key_digest(key):
+        started = datetime.fromtimestamp(session.get(LOGIN_AT, now), tz=UTC)
+        user_session_record(user=user, session_key=key, client=client_info(request), started_at=started)
+        session[TRACKED], session[TRACKED_AT] = _key_digest(key), now
+    elif now - session.get(TRACKED_AT, 0) >= SEEN_RESOLUTION:
+        user_session_seen(session_key=key, client=client_info(request))
+        session[TRACKED_AT] = now
 
 
 def reauth_stamp(request, at: float | None = None) -> None:
@@ -71,7 +104,8 @@ def session_expiry_reason(request) -> str | None:
 
 
 class SessionTimeoutMiddleware:
-    """After authentication and messages: ends a session past its idle or absolute timeout."""
+    """After authentication and messages: ends a session past its idle or absolute timeout; after the view, keeps
+    the session's "Your sessions" row in step (`session_track`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -82,7 +116,11 @@ class SessionTimeoutMiddleware:
             reason = session_expiry_reason(request)
             if reason is not None:
                 self._expire(request, user, reason)
-        return self.get_response(request)
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # the view may have logged someone in or out
+        if user is not None and user.is_authenticated and response.status_code < 500:
+            session_track(request, user)
+        return response
 
     def _expire(self, request, user, reason: str) -> None:
         from .clients import client_info

@@ -3,14 +3,15 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.text import email_canonical
 
 from .clients import client_info
 from .models import AuthEvent, User, email_normalize
 from .otp_hashed.models import BackupCodeDevice
-from .sessions import session_start
-from .throttle import password_failure_count
+from .sessions import session_start, session_track
+from .throttle import otp_failure_count_capped, password_failure_count
 
 
 def _device_kind(device) -> str:
@@ -27,6 +28,7 @@ def login_recorded(sender, request, user, **kwargs):
 
     if request is not None and hasattr(request, "session"):
         session_start(request)
+        session_track(request, user)
     auth_event_record(
         kind=AuthEvent.Kind.LOGIN_SUCCEEDED,
         client=client_info(request),
@@ -76,3 +78,11 @@ def deactivation_ends_sessions(sender, instance, raw=False, **kwargs):
     if getattr(instance, "_myhezo_deactivated", False):
         instance._myhezo_deactivated = False
         user_sessions_end(user=instance, reason="account deactivated")
+
+
+@receiver(pre_save, sender=TOTPDevice, dispatch_uid="accounts.otp_throttle_capped_totp")
+@receiver(pre_save, sender=BackupCodeDevice, dispatch_uid="accounts.otp_throttle_capped_backup")
+def otp_throttle_capped(sender, instance, raw=False, **kwargs):
+    """django-otp's back-off on wrong codes stops growing at MYHEZO_OTP_THROTTLE_MAX (accounts/throttle.py)."""
+    if not raw:
+        otp_failure_count_capped(instance)

@@ -182,3 +182,29 @@ def password_check(request, *, user, password: str, purpose: str) -> PasswordChe
     password_failure_count(request, user.email)
     auth_event_record(kind=AuthEvent.Kind.LOGIN_FAILED, client=client_info(request), user=user, detail=purpose)
     return PasswordCheck.WRONG
+
+
+# --- Second-factor codes ------------------------------------------------------------------------------------
+# django-otp slows down wrong codes per device (ThrottlingMixin.verify_is_allowed): after n successive failures
+# the next try waits factor · 2^(n-1) seconds (OTP_TOTP_THROTTLE_FACTOR, OTP_STATIC_THROTTLE_FACTOR), which
+# grows without a practical limit (20 wrong codes: six days), so someone who knows the password could lock the
+# authenticator for days. The portal caps the *count* instead of overriding django-otp's method: a device's
+# failure count is never stored above the largest n whose wait fits in MYHEZO_OTP_THROTTLE_MAX (15 minutes;
+# with factor 1 that is n = 10, a wait of 512 s). accounts/signals.py applies it before every save of a
+# device; accounts/tests/test_otp_throttle.py fails if django-otp's formula changes and the cap stops holding.
+
+
+def otp_failure_count_max(factor: float) -> int:
+    """The largest failure count whose django-otp wait, factor · 2^(n-1) seconds, is within the cap (at least 1)."""
+    cap = settings.MYHEZO_OTP_THROTTLE_MAX.total_seconds()
+    count = 1
+    while factor * 2**count <= cap:  # the wait after count + 1 failures
+        count += 1
+    return count
+
+
+def otp_failure_count_capped(device) -> None:
+    """Keep a throttled device's failure count at the cap (called before the device is saved)."""
+    factor = device.get_throttle_factor()
+    if factor > 0:
+        device.throttling_failure_count = min(device.throttling_failure_count, otp_failure_count_max(factor))

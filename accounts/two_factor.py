@@ -9,13 +9,16 @@ and e-mailed (accounts/services.py).
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.urls import path, reverse_lazy
+from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 from django_otp import user_has_device
+from django_otp.models import VerifyNotAllowed
 from two_factor import views as tf_views
 from two_factor.forms import DisableForm
 from two_factor.utils import default_device, get_otpauth_url
@@ -32,6 +35,21 @@ from .sessions import reauth_is_recent, reauth_redirect, reauth_stamp, session_k
 from .throttle import known_device_remember, password_attempt_refused
 
 ISSUER = "myHEZO"
+
+
+def otp_locked_until(form):
+    """When the device of a second-factor form is waiting after wrong codes: until when (UTC); else None."""
+    device = getattr(form, "initial_device", None)
+    if device is None:
+        return None
+    allowed, extra = device.verify_is_allowed()
+    if allowed or (extra or {}).get("reason") != VerifyNotAllowed.N_FAILED_ATTEMPTS:
+        return None
+    return extra.get("locked_until")
+
+
+def otp_failures(form) -> int:
+    return form.initial_device.throttling_failure_count
 
 
 class LoginView(tf_views.LoginView):
@@ -67,13 +85,31 @@ class LoginView(tf_views.LoginView):
         step = self.steps.current
         if step in (self.TOKEN_STEP, self.BACKUP_STEP) and form is not None and form.is_bound and form.errors:
             user = self.get_user() or None
-            codes = ",".join(error.code or "invalid" for error in form.non_field_errors().as_data())
-            auth_event_record(
-                kind=AuthEvent.Kind.OTP_FAILED,
-                client=client_info(self.request),
-                user=user,
-                detail=f"{'backup code' if step == self.BACKUP_STEP else 'authenticator app'}: {codes or 'invalid'}",
-            )
+            device_kind = "backup code" if step == self.BACKUP_STEP else "authenticator app"
+            codes = [error.code or "invalid" for error in form.non_field_errors().as_data()]
+            locked_until = None if "invalid_token" in codes else otp_locked_until(form)
+            if locked_until is not None:
+                # The code was not even checked: the device is waiting after wrong codes (django-otp's back-off,
+                # capped in accounts/throttle.py). Each such try is logged, and the wait said in the user's language.
+                auth_event_record(
+                    kind=AuthEvent.Kind.OTP_THROTTLED,
+                    client=client_info(self.request),
+                    user=user,
+                    detail=f"{device_kind}: {otp_failures(form)} wrong codes, wait until {locked_until:%H:%M:%S} UTC",
+                )
+                form.errors[NON_FIELD_ERRORS] = form.error_class(
+                    [
+                        _("Too many wrong codes. Wait until %(time)s, then try again.")
+                        % {"time": formats.time_format(timezone.localtime(locked_until), "H:i:s")}
+                    ]
+                )
+            else:
+                auth_event_record(
+                    kind=AuthEvent.Kind.OTP_FAILED,
+                    client=client_info(self.request),
+                    user=user,
+                    detail=f"{device_kind}: {','.join(codes) or 'invalid'}",
+                )
         return super().render(form, **kwargs)
 
     def done(self, form_list, **kwargs):

@@ -6,13 +6,14 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -35,6 +36,8 @@ from .forms import (
     RegistrationForm,
     VerificationForm,
 )
+from .models import UserSession
+from .selectors import user_sessions_active
 from .services import (
     EmailChangeLinkUsed,
     EmailTaken,
@@ -48,6 +51,8 @@ from .services import (
     user_delete_anonymise,
     user_language_set,
     user_register,
+    user_session_end,
+    user_sessions_end_others,
     user_verify,
 )
 from .sessions import reauth_done
@@ -228,7 +233,42 @@ def account_settings(request):
         translation.activate(form.cleaned_data["language"])
         messages.success(request, _("Saved."))
         return redirect("accounts:settings")
-    return render(request, "accounts/settings.html", {"language_form": form})
+    sessions = user_sessions_active(request.user, current_session_key=request.session.session_key)
+    return render(request, "accounts/settings.html", {"language_form": form, "sessions": sessions})
+
+
+@never_cache
+@require_POST
+@otp_required
+def session_end(request, pk: int):
+    """End one of my other sessions ("Your sessions"): 404 for a session that is not mine."""
+    try:
+        user_session_end(
+            user=request.user,
+            session_pk=pk,
+            current_session_key=request.session.session_key,
+            client=client_info(request),
+        )
+    except UserSession.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The session has ended: that browser is logged out."))
+    return redirect("accounts:settings")
+
+
+@never_cache
+@require_POST
+@otp_required
+def sessions_end_others(request):
+    """End every session of mine but this one ("Your sessions")."""
+    count = user_sessions_end_others(
+        user=request.user, current_session_key=request.session.session_key, client=client_info(request)
+    )
+    messages.success(
+        request,
+        ngettext("%(count)d other session has ended.", "%(count)d other sessions have ended.", count)
+        % {"count": count},
+    )
+    return redirect("accounts:settings")
 
 
 @method_decorator(otp_required, name="dispatch")
@@ -249,7 +289,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         # Django keeps this session (under a new key) and every other session of the user ends.
         response = super().form_valid(form)
-        password_changed_notify(user=form.user, reset=False, client=client_info(self.request))
+        password_changed_notify(
+            user=form.user,
+            reset=False,
+            client=client_info(self.request),
+            keep_session_key=self.request.session.session_key,
+        )
         messages.success(self.request, _("Your password has been changed."))
         return response
 

@@ -1,11 +1,17 @@
+import sys
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import server_error as django_server_error
 from django_ratelimit.core import is_ratelimited
 
 from .forms import ContactForm
@@ -40,3 +46,35 @@ def contact(request):
 def healthz(request):
     """Liveness for load balancers and the benchmark's ceiling: no database, no session."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+# Seconds a client is asked to wait before trying again while the database is unreachable.
+DATABASE_DOWN_RETRY_AFTER = 30
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """Whether an exception means the database cannot be reached (a refused or broken connection), as opposed to
+    a fault in a query. Django raises its own OperationalError/InterfaceError for those, for every backend."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+@never_cache
+def server_error(request):
+    """handler500: every exception no view or middleware handled ends here (Django calls it from inside its
+    `except` block, so `sys.exc_info()` is that exception). While the database is unreachable the answer is 503
+    with `Retry-After` and a page in both languages drawn from a plain template: no database, no session, no
+    user, no context processor. Anything else is Django's own 500 page.
+
+    A middleware's `process_exception` would not do: it sees only exceptions raised by a view, and the first
+    query of most requests runs in a middleware (the session's user, loaded by the second-factor middleware).
+    """
+    if not database_unreachable(sys.exc_info()[1]):
+        return django_server_error(request)
+    # The outer middlewares look at the user on the way out (Cache-Control): loading it again would only fail again.
+    request.user = AnonymousUser()
+    html = loader.get_template("503.html").render(
+        {"phone": settings.MYHEZO_HELPDESK_PHONE, "email": settings.MYHEZO_HELPDESK_EMAIL}
+    )
+    response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(DATABASE_DOWN_RETRY_AFTER)
+    return response

@@ -142,6 +142,9 @@ TWO_FACTOR_QR_FACTORY = "qrcode.image.svg.SvgPathImage"
 # Wrong codes slow down further tries on that device (django-otp's throttle).
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+# ... doubling from 1 s, but never beyond this wait (accounts/throttle.py caps the failure count: with factor 1
+# the longest wait is 512 s); every refused try during a wait is logged (AuthEvent "otp_throttled").
+MYHEZO_OTP_THROTTLE_MAX = timedelta(minutes=env.int("MYHEZO_OTP_THROTTLE_MAX_MINUTES", default=15))
 
 # --- Languages and time (SPEC §10) ------------------------------------------------------------------
 LANGUAGE_CODE = "pl"

@@ -14,6 +14,9 @@ admin.site.index_title = _("Service desk")
 # The ticket desk needs the width more than a second menu.
 admin.site.enable_nav_sidebar = False
 
+# 503 with a page in both languages while the database is unreachable, Django's 500 otherwise (core/views.py).
+handler500 = "core.views.server_error"
+
 urlpatterns = [
     path("", include("core.urls")),
     path("", include("portal.urls")),

@@ -70,6 +70,7 @@ METHODS = ("GET", "POST")
 OK, E400, E403, E404, E405 = "200", "400", "403", "404", "405"
 LOGIN, ADMIN, VERIFY, REAUTH = "login", "admin", "verify", "reauth"
 DASH = "302 /dashboard/"
+SETTINGS = "302 /accounts/settings/"
 HOME = "302 /"
 
 
@@ -204,6 +205,16 @@ PORTAL = {
         (LOGIN,  E400,   LOGIN,  E400,   E400,   E400,   E400,   E403,   E403),
     ),
     # Links mailed to someone: the token is the permission, whoever opens it (tokens.py, accounts tests).
+    # "Your sessions": ending one of company A's customer's other sessions (hers: back to settings; anybody
+    # else's: 404), or all of one's own other sessions. POST only.
+    "accounts/settings/sessions/<int:pk>/end/": (
+        every(E405),
+        (LOGIN,  E404,   LOGIN,  SETTINGS, E404, E404,   E404,   E404,   E404),
+    ),
+    "accounts/settings/sessions/end-others/": (
+        every(E405),
+        (LOGIN,  SETTINGS, LOGIN, SETTINGS, SETTINGS, SETTINGS, SETTINGS, SETTINGS, SETTINGS),
+    ),
     "accounts/settings/email/confirm/<str:token>/": (
         every(OK),
         ("302 /accounts/login/", DASH, DASH, DASH, DASH, DASH, DASH, DASH, DASH),
@@ -423,6 +434,8 @@ class World:
     admin_objects: dict
     ticket_content_type: int
     sessions: dict = field(default_factory=dict)
+    # Another logged-in session of company A's customer ("Your sessions"), by its row's pk.
+    customer_a_other_session: int = 0
     # Company A's data as each kind's requests find it: every request is rolled back, so it never changes.
     baselines: dict = field(default_factory=dict)
 
@@ -438,7 +451,7 @@ def _session(user, *, otp: bool) -> str:
 
 
 def build_world() -> World:
-    from accounts.models import AuthEvent, Role, User
+    from accounts.models import AuthEvent, Role, User, UserSession
     from accounts.services import backup_codes_set, email_change_link_make
     from accounts.tests.factories import UserFactory
     from accounts.tokens import activation_token_make
@@ -550,6 +563,8 @@ def build_world() -> World:
         },
         ticket_content_type=ContentType.objects.get_for_model(Ticket).pk,
         sessions=sessions,
+        # Her session that has not passed the second factor: another of her sessions, as far as she can tell.
+        customer_a_other_session=UserSession.objects.get(session_id=sessions["no_otp"]).pk,
     )
 
 
@@ -615,6 +630,8 @@ def fill(route: str, world: World) -> str:
             if route.startswith("accounts/settings/email/confirm/"):
                 return world.tokens["email_change"]
             return world.tokens["reset"]
+        if name == "pk" and route.startswith("accounts/settings/sessions/"):
+            return str(world.customer_a_other_session)
         if name in ("object_id", "pk", "id") and _admin_object(route, world) is not None:
             return str(_admin_object(route, world).pk)
         raise LookupError(f"the matrix does not know what to put for <{name}> in {route!r}: teach fill()")

@@ -2,9 +2,9 @@
 
 - a short load test (bench/load/run.py: 50 verified customers reading and opening tickets for 15 s): no 5xx,
   every ticket it was given a number for exists afterwards; `make load-test` runs the long one;
-- PostgreSQL restarted under a running portal: requests fail while it is down and succeed as soon as it is
-  back, with no restart of the web process; behind the `MYHEZO_FAULT_TESTS=1` opt-in because it interrupts
-  every other user of that PostgreSQL (CI runs alone and sets it);
+- PostgreSQL restarted under a running portal: requests get the bilingual 503 page while it is down and
+  succeed as soon as it is back, with no restart of the web process; behind the `MYHEZO_FAULT_TESTS=1` opt-in
+  because it interrupts every other user of that PostgreSQL (CI runs alone and sets it);
 - Redis down (a Redis of the test's own on another port): pages, login and ticket opening keep working,
   the e-mails wait in the outbox, and the sweep sends them once Redis is back.
 """
@@ -134,6 +134,13 @@ def _status(url: str, cookies: dict) -> int:
     return requests.get(url, cookies=cookies, allow_redirects=False, timeout=30).status_code
 
 
+def _database_down_page(url: str, cookies: dict) -> tuple[int, str | None, bool]:
+    """Status, Retry-After and whether the page says it in both languages."""
+    response = requests.get(url, cookies=cookies, allow_redirects=False, timeout=30)
+    bilingual = "chwilowo niedostępny" in response.text and "temporarily unavailable" in response.text
+    return response.status_code, response.headers.get("Retry-After"), bilingual
+
+
 def test_the_portal_recovers_from_a_postgresql_restart_without_being_restarted(
     cast, contract, login_with_otp, tmp_path
 ):
@@ -149,14 +156,15 @@ def test_the_portal_recovers_from_a_postgresql_restart_without_being_restarted(
         assert requests.get(portal.url + page, cookies=cookies, allow_redirects=False, timeout=30).status_code == 200
         subprocess.run([*cluster, "stop", "-m", "fast"], check=True, timeout=60)
         try:
-            during = [_status(portal.url + page, cookies) for _ in range(3)]
+            during = [_database_down_page(portal.url + page, cookies) for _ in range(3)]
         finally:
             subprocess.run([*cluster, "start"], check=True, timeout=120)
         deadline = time.monotonic() + 60
         while not _pg_ready() and time.monotonic() < deadline:
             time.sleep(0.5)
         after = [_status(portal.url + page, cookies) for _ in range(5)]
-        assert set(during) <= {500, 503}, during  # an error page while the database is away, never a hang
+        # While the database is away: 503 with Retry-After and the page in both languages, never a 500 or a hang.
+        assert during == [(503, "30", True)] * 3, during
         assert after == [200] * 5, after  # at once, the first request included
         assert portal.alive()
         health = requests.get(portal.url + "/healthz/", timeout=10)

@@ -31,7 +31,7 @@ CUSTOMER_PAGES = {
     "/tickets/{number}/": (7, "user and device, ticket, messages with files, clocks, replacements, CCs, reads"),
     "/tickets/new/": (2, "user and device, contract lines with serial counts"),
     "/tickets/new/?contract=A100001": (3, "the same, and whether the chosen contract is the user's"),
-    "/accounts/settings/": (1, "user and device"),
+    "/accounts/settings/": (2, "user and device, the user's live sessions"),
     "/contact/": (1, "user and device"),
 }
 PARTNER_PAGES = {

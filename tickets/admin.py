@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from contracts.models import Priority
+from core.names import person_name
 
 from . import services
 from .forms import AssignForm, EngineerReplyForm, PhoneContactForm, PhoneIntakeForm, PriorityForm, StatusForm
@@ -84,6 +85,8 @@ def _event_value(event, value: str) -> str:
         return choice_label(Status, value)
     if event.action == EventAction.PRIORITY:
         return choice_label(Priority, value)
+    if event.action == EventAction.ASSIGNEE:
+        return person_name(value)
     return value
 
 

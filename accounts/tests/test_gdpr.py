@@ -10,8 +10,9 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuthEvent, User
-from accounts.services import DELETED_USER_NAME, auth_event_record
+from accounts.services import DELETED_USER_NAME, auth_event_record, user_delete_anonymise
 from accounts.tests.factories import DEFAULT_PASSWORD
+from core.emails import email_render
 from core.models import ContactMessage, OutboxEmail
 from core.services import contact_message_submit
 from tickets import services
@@ -311,3 +312,48 @@ def test_an_engineer_cannot_anonymise_their_own_account(people, user_manager, lo
     )
     assert response.status_code == 302
     assert User.objects.get(pk=user_manager.pk).is_active
+
+
+# --- "Deleted user" in the reader's language ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "shown", "not_shown"),
+    [("en", "Deleted user", "Usunięty użytkownik"), ("pl", "Usunięty użytkownik", "Deleted user")],
+)
+def test_a_deleted_persons_name_is_shown_in_the_readers_language(
+    people, tickets, login_with_otp, language, shown, not_shown
+):
+    """The records keep one fixed marker; the ticket page, the dialog, the desk (reporter, dialog, history), the
+    user list and the e-mails show it in the reader's language (core.names.person_name)."""
+    person = people["customer"]
+    user_delete_anonymise(user=person)
+    own = Ticket.objects.get(pk=tickets["own"].pk)
+    assert own.reporter_name == DELETED_USER_NAME == "Deleted user"  # stored the same in every language
+
+    colleague, engineer = people["colleague"], people["engineer"]
+    for reader in (colleague, engineer):
+        reader.language = language
+        reader.save()
+    engineer.is_superuser = True  # the user list needs its permission
+    engineer.save()
+    page = login_with_otp(colleague, with_client=Client()).get(f"/tickets/{own.number}/").content.decode()
+    # Opened by (the reporter), and the author of the first message and of the reply on the colleague's ticket.
+    assert page.count(shown) == 2 and not_shown not in page
+    theirs = login_with_otp(colleague, with_client=Client()).get(f"/tickets/{tickets['theirs'].number}/")
+    assert shown in theirs.content.decode()
+
+    desk = login_with_otp(engineer, with_client=Client())
+    desk_page = desk.get(f"/admin/tickets/ticket/{own.pk}/change/").content.decode()
+    assert shown in desk_page and not_shown not in desk_page
+    users = desk.get("/admin/accounts/user/", {"q": f"deleted-{person.pk}@"}).content.decode()
+    assert shown in users and not_shown not in users
+
+    message = own.messages.get(author=person)
+    email = email_render(
+        template="tickets/emails/ticket_message",
+        context={"ticket": own, "message": message, "attachments": [], "ticket_url": "https://myhezo.pl/"},
+        language=language,
+    )
+    assert f"{shown}, " in email.text
+    assert shown in email.html and not_shown not in email.text + email.html

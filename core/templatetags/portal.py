@@ -2,8 +2,15 @@ from django import template
 from django.utils.safestring import SafeString
 
 from core.fragments import CSRF_HOLE, csrf_filled, fragment
+from core.names import person_name
 
 register = template.Library()
+
+
+@register.filter
+def person(stored: str) -> str:
+    """A person's stored name as the reader sees it (core/names.py): "Deleted user" in the reader's language."""
+    return person_name(stored)
 
 
 @register.simple_tag(takes_context=True)
