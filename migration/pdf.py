@@ -274,6 +274,9 @@ _memory_limit_mb: int | None = None  # what this process's RLIMIT_AS was set to 
 _in_render_worker = False
 
 
+ALARM_REPEAT_S = 0.1
+
+
 class _RenderTimeout(BaseException):
     """Raised by the SIGALRM handler. A BaseException, so WeasyPrint's `except Exception` (around fetches,
     images, fonts) cannot swallow it."""
@@ -327,7 +330,9 @@ def _bounded(render: Callable[[], bytes], *, label: str, timeout_s: float) -> by
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     try:
         try:
-            signal.setitimer(signal.ITIMER_REAL, timeout_s)
+            # Repeating until cancelled: an alarm that lands in a garbage-collector callback or a __del__ is
+            # swallowed by Python (reported as "unraisable"), so the next one, a moment later, stops the render.
+            signal.setitimer(signal.ITIMER_REAL, timeout_s, ALARM_REPEAT_S)
             if _in_render_worker:
                 # Only in a worker: in any other process this backstop would end the caller.
                 faulthandler.dump_traceback_later(timeout_s + HARD_EXIT_GRACE_S, exit=True)

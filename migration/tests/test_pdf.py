@@ -3,6 +3,7 @@
 import concurrent.futures
 import ctypes
 import functools
+import gc
 import io
 import json
 import os
@@ -490,6 +491,27 @@ def test_a_bounded_render_that_takes_too_long_raises_and_leaves_no_alarm():
         conversation_pdf_bounded(huge_ticket(), language="pl", timeout_s=0.5, memory_mb=None)
     assert time.monotonic() - started < 3
     assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_an_alarm_swallowed_by_a_garbage_collector_callback_still_stops_the_render():
+    """Python swallows an exception raised in a gc callback (hypothesis installs one; CI saw the render run to
+    its end): the alarm repeats until the render is stopped."""
+    slept = []
+
+    def slow_collection(phase, info):
+        if phase == "start" and not slept and signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+            slept.append(True)
+            time.sleep(0.7)  # the render's first collection: its 0.5 s alarm fires in here, and is swallowed
+
+    gc.callbacks.append(slow_collection)
+    try:
+        started = time.monotonic()
+        with pytest.raises(PdfRenderError, match=r"took longer than 0\.5 s"):
+            conversation_pdf_bounded(huge_ticket(), language="pl", timeout_s=0.5, memory_mb=None)
+    finally:
+        gc.callbacks.remove(slow_collection)
+    assert slept and time.monotonic() - started < 3
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
