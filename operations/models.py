@@ -1,6 +1,7 @@
 """Service operations (SPEC §6): hardware replacements (RMA) and the HEZO 360 allowances per contract year."""
 
 from datetime import datetime
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +20,17 @@ class ReplacementQuerySet(models.QuerySet):
 
     def return_not_overdue(self, now: datetime):
         return self.exclude(Replacement.return_overdue_condition(now))
+
+
+# Public tracking pages of the carriers replacements go with (the first word of `carrier`, any case).
+TRACKING_URLS = {
+    "dhl": "https://www.dhl.com/pl-pl/home/tracking/tracking-express.html?tracking-id={}",
+    "dpd": "https://tracktrace.dpd.com.pl/parcelDetails?p1={}",
+    "inpost": "https://inpost.pl/sledzenie-przesylek?number={}",
+    "ups": "https://www.ups.com/track?tracknum={}",
+    "gls": "https://gls-group.com/PL/pl/sledzenie-paczek?match={}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
+}
 
 
 class Replacement(models.Model):
@@ -81,6 +93,15 @@ class Replacement(models.Model):
 
     def is_return_overdue(self, now: datetime) -> bool:
         return self.returned_at is None and is_past(self.return_due_at, now)
+
+    @property
+    def tracking_url(self) -> str:
+        """The carrier's public tracking page for this shipment, for the carriers HEZO ships with; "" otherwise."""
+        words = self.carrier.strip().lower().split()
+        pattern = TRACKING_URLS.get(words[0]) if words else None
+        if pattern is None or not self.tracking_number.strip():
+            return ""
+        return pattern.format(quote(self.tracking_number.strip(), safe=""))
 
     @staticmethod
     def return_overdue_condition(now: datetime) -> models.Q:

@@ -16,7 +16,14 @@ from sla.models import ClockKind, ClockState
 from sla.services import clock_start, clock_stop, ticket_sla_refresh
 from tickets.links import ticket_email_links
 from tickets.models import EventAction, Status, Ticket
-from tickets.services.base import ENGINEERS, ticket_actor_check, ticket_event_record, ticket_lock, ticket_touch
+from tickets.services.base import (
+    ENGINEERS,
+    ticket_actor_check,
+    ticket_customers_notify,
+    ticket_event_record,
+    ticket_lock,
+    ticket_touch,
+)
 
 from .models import AllowanceKind, AllowanceUse, PlanAllowance, Replacement
 from .years import ContractYear, contract_year
@@ -102,7 +109,17 @@ def replacement_approve(
     )
     ticket_touch(ticket)
     ticket_sla_refresh(ticket)
+    _replacement_notify(ticket, replacement, "replacement_approved")
     return replacement
+
+
+def _replacement_notify(ticket: Ticket, replacement: Replacement, name: str) -> None:
+    # The reporter and every CC, each in their language, through the outbox (SPEC §6).
+    ticket_customers_notify(
+        ticket=ticket,
+        template=f"operations/emails/{name}",
+        context={"replacement": replacement},
+    )
 
 
 def _check_instant(value: datetime | None, label: str, now: datetime) -> None:
@@ -169,6 +186,8 @@ def replacement_update(
                 code="returned_before_delivered",
             )
 
+    newly_shipped = replacement.shipped_at is None and shipped_at is not None
+    newly_delivered = replacement.delivered_at is None and delivered_at is not None
     changes: list[str] = []
     if clock is not None and agreed_delivery_at != clock.agreed_due_at:
         if clock.state == ClockState.STOPPED:
@@ -219,6 +238,11 @@ def replacement_update(
     )
     ticket_touch(ticket)
     ticket_sla_refresh(ticket)
+    # Delivered at once (shipped and delivered in one save): the delivery e-mail alone says it all.
+    if newly_delivered:
+        _replacement_notify(ticket, replacement, "replacement_delivered")
+    elif newly_shipped:
+        _replacement_notify(ticket, replacement, "replacement_shipped")
     return replacement
 
 

@@ -52,7 +52,7 @@ def test_hezo_plus_critical_approved_before_christmas_is_due_the_next_business_d
     assert clock.due_at == at(2026, 12, 28, 17, 0)  # 24–27 December: holidays and a weekend (SPEC §5 example)
     assert replacement.approved_at == at(2026, 12, 23, 11, 0) and replacement.approved_by == cast["engineer"]
     assert replacement.hezo_pays_return_shipping is True
-    assert outbox.all() == []  # approval itself mails nobody; the customer sees it on the ticket page
+    assert [e.template for e in outbox.all()] == ["operations/emails/replacement_approved"]  # to the reporter
     event = TicketEvent.objects.filter(ticket=ticket, action=EventAction.REPLACEMENT).get()
     assert event.actor == cast["engineer"] and "28-12-2026 17:00" in event.new_value
     ticket.refresh_from_db()
@@ -186,7 +186,8 @@ def test_a_later_date_agreed_with_the_customer_moves_the_due_time_and_no_breach_
                 **update_fields(replacement, agreed_delivery_at=at(2026, 11, 26, 12, 0)),
             )
     assert replacement.delivery_clock.outcome == Outcome.MET
-    assert outbox.all() == []
+    # No breach alert; only the customer's "delivered" e-mail (SPEC §6).
+    assert [e.template for e in outbox.all()] == ["operations/emails/replacement_delivered"]
 
 
 @pytest.mark.parametrize(

@@ -180,8 +180,10 @@ def _customer_recipients(ticket: Ticket, *, exclude: str = "") -> list[tuple[str
     return [(address, languages.get(canonical) or ticket.language) for canonical, address in addresses.items()]
 
 
-def _notify_customers(*, ticket: Ticket, template: str, context: dict, exclude: str = "") -> None:
-    # One e-mail per address: each in its reader's language, and no CC learns the others' addresses.
+def ticket_customers_notify(*, ticket: Ticket, template: str, context: dict, exclude: str = "") -> None:
+    """E-mail the ticket's customer side (reporter and CCs, without `exclude`) through the outbox, with the
+    ticket and its links in the context. One e-mail per address: each in its reader's language, and no CC learns
+    the others' addresses."""
     for address, language in _customer_recipients(ticket, exclude=exclude):
         email_queue(
             to=[address],

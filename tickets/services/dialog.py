@@ -23,9 +23,9 @@ from .base import (
     _atomic_with_files,
     _message_add,
     _name_of,
-    _notify_customers,
     _notify_engineers,
     ticket_actor_check,
+    ticket_customers_notify,
     ticket_event_record,
     ticket_lock,
     ticket_touch,
@@ -57,7 +57,7 @@ def ticket_reply(*, ticket: Ticket, author: User, body: str, attachments: Sequen
         ticket_customer_message.send(sender=Ticket, ticket=ticket, at=message.created_at)
         ticket_touch(ticket)
         context = {"message": message, "attachments": list(message.attachments.all())}
-        _notify_customers(
+        ticket_customers_notify(
             ticket=ticket, template="tickets/emails/ticket_message", context=context, exclude=author.email
         )
         _notify_engineers(
@@ -95,7 +95,7 @@ def ticket_engineer_reply(
             _status_set(ticket=ticket, actor=engineer, to=Status.IN_PROGRESS)
         ticket_engineer_contact.send(sender=Ticket, ticket=ticket, at=message.created_at)
         ticket_touch(ticket)
-        _notify_customers(
+        ticket_customers_notify(
             ticket=ticket,
             template="tickets/emails/ticket_message",
             context={"message": message, "attachments": list(message.attachments.all())},

@@ -32,11 +32,11 @@ from .base import (
     _atomic_with_files,
     _message_add,
     _name_of,
-    _notify_customers,
     _notify_engineers,
     emails_clean,
     reseller_current,
     ticket_actor_check,
+    ticket_customers_notify,
     ticket_event_record,
     ticket_number_next,
 )
@@ -119,7 +119,7 @@ def _ticket_insert(
         TicketCc.objects.create(ticket=ticket, email=email)
     ticket_event_record(ticket=ticket, actor=actor, action=EventAction.CREATED, new=ticket.get_source_display())
     context = {"message": message, "attachments": list(message.attachments.all())}
-    _notify_customers(ticket=ticket, template="tickets/emails/ticket_created", context=context)
+    ticket_customers_notify(ticket=ticket, template="tickets/emails/ticket_created", context=context)
     _notify_engineers(
         ticket=ticket, template="tickets/emails/ticket_created_engineers", context=context, reply_to=reporter_email
     )

@@ -18,9 +18,9 @@ from .base import (
     ENGINEERS,
     ENGINEERS_OR_CUSTOMERS,
     _name_of,
-    _notify_customers,
     _notify_engineers,
     ticket_actor_check,
+    ticket_customers_notify,
     ticket_event_record,
     ticket_lock,
     ticket_touch,
@@ -68,7 +68,7 @@ def _status_change_notify(*, ticket: Ticket, actor: User, to: str) -> Ticket:
     ticket = ticket_lock(ticket)
     old = ticket.status
     if _status_set(ticket=ticket, actor=actor, to=to):
-        _notify_customers(
+        ticket_customers_notify(
             ticket=ticket,
             template="tickets/emails/ticket_status",
             context={"old_status": Status(old).label, "actor_name": _name_of(actor)},
