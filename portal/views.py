@@ -8,12 +8,17 @@ from accounts.access import customer_required, otp_required
 from contracts.selectors import active_contract_summaries, contracts_for_user
 from core.fragments import fragment
 from operations.selectors import allowances_for_contracts
+from tickets.selectors import tickets_open_for_user
 
 
 @otp_required
 def dashboard(request):
-    cards = [fragment("portal/_contract_card.html", contract=c) for c in active_contract_summaries(request.user)]
-    return render(request, "portal/dashboard.html", {"contract_cards": cards})
+    """What needs the user: the company's open tickets (those waiting for their answer first) and the active
+    contracts to open a new one on."""
+    user = request.user
+    cards = [fragment("portal/_contract_card.html", contract=c) for c in active_contract_summaries(user)]
+    open_tickets = tickets_open_for_user(user) if user.is_verified_customer else None
+    return render(request, "portal/dashboard.html", {"contract_cards": cards, "open_tickets": open_tickets})
 
 
 @customer_required

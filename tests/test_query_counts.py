@@ -23,7 +23,7 @@ MAX_QUERIES = 10
 
 # page → (queries, what they are). The session is read from the cache, so it is not among them.
 CUSTOMER_PAGES = {
-    "/dashboard/": (2, "user and device, active contracts with their lines"),
+    "/dashboard/": (4, "user and device, open tickets per status, the first open tickets, active contracts with lines"),
     "/contracts/": (5, "user and device, contracts, lines, plan allowances, allowance uses"),
     "/tickets/": (5, "user and device, contract filter options, count, rows, serial line counts"),
     "/tickets/?q=vpn&status=open": (5, "the same, searched and filtered"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Upper
 from django.http import Http404
 
@@ -16,7 +16,7 @@ from contracts.models import Contract, ContractLine, Priority, serial_line_count
 from contracts.notation import serial_display, serial_parse
 
 from .links import ticket_url
-from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Status, Ticket, choice_label
+from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Source, Status, Ticket, choice_label
 
 
 def tickets_with_line_notation(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -119,6 +119,62 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
         )
         for row in values
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTicket:
+    """An open ticket as the dashboard lists it: plain values."""
+
+    number: str
+    title: str
+    status: str
+    priority: str
+    next_due_at: datetime | None
+    carried_over: bool
+
+    @property
+    def url(self) -> str:
+        return ticket_url(self.number)
+
+    @property
+    def priority_label(self) -> str:
+        return choice_label(Priority, self.priority)
+
+    @property
+    def status_label(self) -> str:
+        return choice_label(Status, self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTickets:
+    """The open tickets a user may read: how many per status (in the statuses' order) and the first few."""
+
+    counts: tuple[tuple[str, str, int], ...]  # (status, label, count)
+    rows: tuple[OpenTicket, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(count for _status, _label, count in self.counts)
+
+
+def tickets_open_for_user(user: User, *, limit: int = 10) -> OpenTickets:
+    """The dashboard's open tickets (SPEC §4): those waiting for the customer's answer first, then by the next SLA
+    due time, then by last activity. Two queries, whatever the number of tickets."""
+    open_tickets = tickets_for_user(user).exclude(status=Status.CLOSED)
+    per_status = dict(open_tickets.order_by().values_list("status").annotate(count=Count("pk")))
+    counts = tuple((status, label, per_status[status]) for status, label in Status.choices if per_status.get(status))
+    rows = (
+        open_tickets.annotate(waiting_first=Case(When(status=Status.WAITING, then=Value(0)), default=Value(1)))
+        .order_by("waiting_first", F("sla_next_due_at").asc(nulls_last=True), *TICKET_LIST_ORDER)
+        .values_list("number", "title", "status", "priority", "sla_next_due_at", "source")[:limit]
+    )
+    return OpenTickets(
+        counts=counts,
+        rows=tuple(
+            OpenTicket(number, title, status, priority, due, source == Source.LEGACY)
+            for number, title, status, priority, due, source in rows
+        ),
+    )
 
 
 def ticket_contract_numbers(access: TicketAccess) -> QuerySet[Contract]:
