@@ -3,11 +3,47 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import Company, Contract, ContractLine, ServicePlan, SlaTarget
+from .nip import nip_parse
+from .notation import contract_number_parse, search_term_alternatives
 from .services import contract_line_add, contract_save
 
 
+class NotationSearchMixin:
+    """An admin search that also finds what the term means in the portal's notations: `(H1)-FG100FTK20001234`
+    finds the serial, `PL 526-025-02-74` the NIP, `c300010` the contract (contracts.notation)."""
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        for alternative in search_term_alternatives(search_term):
+            more, more_duplicates = super().get_search_results(request, queryset, alternative)
+            results, may_have_duplicates = results | more, may_have_duplicates or more_duplicates
+        return results, may_have_duplicates
+
+
+class CompanyForm(forms.ModelForm):
+    # Typed as people write it (`PL 951-235-98-48`), stored as its 10 digits.
+    nip = forms.CharField(label=_("NIP"), max_length=20)
+
+    class Meta:
+        model = Company
+        fields = ["nip", "name"]
+
+    def clean_nip(self):
+        return nip_parse(self.cleaned_data["nip"])
+
+
+class ContractForm(forms.ModelForm):
+    class Meta:
+        model = Contract
+        fields = ["number", "customer", "reseller", "plan", "starts_on", "ends_on"]
+
+    def clean_number(self):
+        return contract_number_parse(self.cleaned_data["number"])
+
+
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(NotationSearchMixin, admin.ModelAdmin):
+    form = CompanyForm
     list_display = ["name", "nip_display", "updated_at"]
     search_fields = ["name", "nip"]
 
@@ -55,7 +91,8 @@ class ContractLineInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(NotationSearchMixin, admin.ModelAdmin):
+    form = ContractForm
     list_display = ["number", "customer", "reseller", "plan", "starts_on", "ends_on"]
     list_filter = ["plan", "ends_on"]
     list_select_related = ["customer", "reseller", "plan"]

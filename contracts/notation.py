@@ -5,11 +5,14 @@ A line's serial is shown as `(H)-SERIAL` when that serial has one line in the wh
 `(H)-SERIAL` or `(Hn)-SERIAL`, in any case and with stray spaces.
 """
 
+import contextlib
 import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from .nip import nip_parse
 
 CONTRACT_NUMBER_RE = re.compile(r"[A-Z]\d{6}")
 # `(H)-`, `(H2)-`, `( h 2 ) -`: the prefix; the rest is the serial.
@@ -61,3 +64,21 @@ def serial_display(serial: str, index: int, lines_with_serial: int) -> str:
     if lines_with_serial <= 1:
         return f"(H)-{serial}"
     return f"(H{index})-{serial}"
+
+
+def search_term_alternatives(term: str) -> list[str]:
+    """What a search box should also look for when a term is typed in one of the portal's notations: a serial in
+    `(H)`/`(Hn)` notation gives the bare serial, a NIP in any usual form (`PL 526-025-02-74`) its 10 digits, a
+    contract number in lower case (`c300010`) its canonical form. Engineers then find in admin what customers
+    find in the portal."""
+    term = (term or "").strip()
+    found = []
+    if NOTATION_PREFIX_RE.match(term):
+        with contextlib.suppress(ValidationError):
+            found.append(serial_parse(term).serial)
+    if re.fullmatch(r"(?i:pl)?[\d\s-]{10,16}", term):
+        with contextlib.suppress(ValidationError):
+            found.append(nip_parse(term))
+    if CONTRACT_NUMBER_RE.fullmatch(term.upper()) and term != term.upper():
+        found.append(term.upper())
+    return [alternative for alternative in found if alternative != term]

@@ -122,3 +122,21 @@ def outbox_sweep() -> int:
         for email_id in ids:
             _outbox_deliver_on_commit(email_id)
     return len(ids)
+
+
+def outbox_send_pending() -> tuple[int, int]:
+    """Send, in this process, every e-mail `outbox_sweep` would queue again (no worker needed). Returns (sent,
+    failed): a transient failure is recorded on the row (`outbox_email_send`) and tried again next time."""
+    cutoff = timezone.now() - settings.MYHEZO_OUTBOX_RETRY_AFTER
+    ids = list(
+        OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING, created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+    sent = failed = 0
+    for email_id in ids:
+        try:
+            sent += outbox_email_send(email_id=email_id)
+        except TRANSIENT_EMAIL_ERRORS:
+            failed += 1
+    return sent, failed

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from contracts.admin import NotationSearchMixin
 from tickets.admin import DeskPanel, TicketAdmin
 
 from . import services
@@ -143,7 +144,7 @@ class ReturnOverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Replacement)
-class ReplacementAdmin(ReadOnlyAdmin):
+class ReplacementAdmin(NotationSearchMixin, ReadOnlyAdmin):
     list_display = [
         "ticket_number",
         "company",
@@ -173,7 +174,7 @@ class ReplacementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AllowanceUse)
-class AllowanceUseAdmin(ReadOnlyAdmin):
+class AllowanceUseAdmin(NotationSearchMixin, ReadOnlyAdmin):
     list_display = ["used_at", "contract", "ticket_number", "kind", "engineer", "note"]
     list_filter = ["kind", "contract__plan"]
     list_select_related = ["contract", "ticket", "engineer"]

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from contracts.admin import NotationSearchMixin
 from contracts.models import Priority
 from core.names import person_name
 
@@ -125,7 +126,7 @@ class DeskPanel:
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     desk_panels: ClassVar[list[DeskPanel]] = []
 
     @classmethod

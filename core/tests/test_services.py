@@ -1,10 +1,12 @@
 import smtplib
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 
 from core import outbox, services
@@ -111,6 +113,25 @@ def test_sweep_delivers_pending_emails_that_are_overdue_only(django_capture_on_c
     fresh.refresh_from_db()
     assert old.status == OutboxEmail.Status.SENT
     assert fresh.status == OutboxEmail.Status.PENDING
+
+
+@pytest.mark.parametrize("send", [False, True])
+def test_the_sweep_command_for_cron_queues_or_sends_what_is_overdue_once(
+    django_capture_on_commit_callbacks, settings, send
+):
+    """Issue 17: a deployment that runs periodic work from cron (no beat) still retries lost e-mails; with
+    --send, also without a worker."""
+    with django_capture_on_commit_callbacks(execute=False):
+        old = queue_email("old@example.com")
+    later = timezone.now() + settings.MYHEZO_OUTBOX_RETRY_AFTER + timedelta(seconds=1)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        output = StringIO()
+        call_command("outbox_sweep", send=send, stdout=output)
+        call_command("outbox_sweep", send=send, stdout=StringIO())
+    assert [m.to for m in mail.outbox] == [["old@example.com"]]
+    old.refresh_from_db()
+    assert old.status == OutboxEmail.Status.SENT
+    assert ("sent: 1" if send else "queued again: 1") in output.getvalue()
 
 
 def test_rendered_subject_is_one_line_even_when_a_name_holds_line_breaks():
