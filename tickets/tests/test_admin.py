@@ -144,3 +144,15 @@ def test_the_desk_is_for_engineers_with_a_second_factor_only(client, login_with_
 @pytest.mark.parametrize("pk", ["x", "1x", "٣", "99999999"])
 def test_a_ticket_id_typed_by_hand_that_is_no_ticket_is_a_404(desk, pk):
     assert desk.get(f"/admin/tickets/ticket/{pk}/change/").status_code == 404
+
+
+def test_flags_show_only_where_something_is_wrong(desk, cast, contract):
+    """Issue 17: the breached and escalated columns drew a red ✖ on every healthy row."""
+    healthy = make_ticket(author=cast["customer"], contract=contract, title="Wszystko dobrze")
+    escalated = make_ticket(author=cast["customer"], contract=contract, title="Pilne")
+    services.ticket_escalate(ticket=escalated, actor=cast["customer"], reason="Brak odpowiedzi")
+    page = desk.get("/admin/tickets/ticket/").content.decode()
+    rows = {number: row for row in page.split("<tr") for number in (healthy.number, escalated.number) if number in row}
+    assert "icon-no.svg" not in page and "icon-yes.svg" not in page
+    assert "icon-alert.svg" not in rows[healthy.number]
+    assert 'icon-alert.svg" alt="eskalowane"' in rows[escalated.number]
