@@ -8,6 +8,8 @@ PY := $(BIN)/python
 
 ## make run: the portal on the embedded default (SQLite, e-mails in var/mail/, tasks in-process) at :8000
 run: export DJANGO_DEBUG := 1
+# runserver's "development server" banner: `make run` is a developer's server by definition (README).
+run: export DJANGO_RUNSERVER_HIDE_WARNING := true
 run: $(VENV)/.installed-runtime
 	$(PY) manage.py messages_compile
 	$(PY) manage.py migrate --noinput

@@ -37,6 +37,8 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from core.dates import datetime_display
+
 # WeasyPrint logs its rendering steps at INFO, for every document and for its own stylesheets as it is
 # imported (hence set before the import), and fontTools, when it subsets instead of HarfBuzz, a dozen lines a
 # font: noise in the importer's output.
@@ -200,7 +202,8 @@ def _warsaw_time(value: str, legacy_id: str, number: int) -> str:
         # Guessing the zone would silently shift the times by an hour or two.
         raise PdfRenderError(f"{legacy_id}: message {number}: date-time without an offset: {value!r}")
     local = moment.astimezone(WARSAW)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    # The portal's format, with the zone's name: the hour repeated when the clocks go back stays unambiguous.
+    return f"{datetime_display(local)} {local.tzname()}"
 
 
 _FOOTER_FIELD_RE = re.compile(r"%\((legacy_id|page|pages)\)s")

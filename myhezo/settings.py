@@ -155,6 +155,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_BY_HOST = env.dict("MYHEZO_LANGUAGE_BY_HOST", default={"myhezo.pl": "pl", "myhezo.com": "en"})
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "Europe/Warsaw"
+# One unambiguous date and time format in both languages (core/formats/, used through core/dates.py in Python).
+FORMAT_MODULE_PATH = ["core.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -191,7 +193,9 @@ if REDIS_URL:
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CELERY_BROKER_URL = "memory://"
+    # The in-memory transport with its host named: without one kombu warns "No hostname was supplied" on
+    # every connection it opens (one per e-mail queued under runserver).
+    CELERY_BROKER_URL = "memory://localhost/"
     # Embedded default: no broker, tasks run in the process that queues them (after commit).
     CELERY_TASK_ALWAYS_EAGER = True
 # A separate queue name lets test runs and several portals share one Redis without taking each other's tasks.
@@ -221,6 +225,10 @@ RATELIMIT_USE_CACHE = "default"
 # outage into a login and verification outage for everybody; the second factor is throttled in the database.
 RATELIMIT_FAIL_OPEN = True
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if REDIS_URL else ["django_ratelimit.E003"])
+# The embedded default's SQLite builds the tickets' covering indexes without their `include` columns (W040):
+# harmless (the columns are there for PostgreSQL's index-only scans), so it is silenced on SQLite alone.
+if DATABASES["default"]["ENGINE"] == "core.db.sqlite3":
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 # Behind a proxy that overwrites it, e.g. HTTP_X_REAL_IP; else the socket address.
 RATELIMIT_IP_META_KEY = env.str("MYHEZO_CLIENT_IP_META_KEY", default="REMOTE_ADDR")
 MYHEZO_VERIFY_RATE_PER_ACCOUNT = env.str("MYHEZO_VERIFY_RATE_PER_ACCOUNT", default="5/15m")

@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.models import Contract, ReplacementDelivery
+from core.dates import date_display, datetime_display
 from core.outbox import email_queue
 from sla.businesstime import WARSAW
 from sla.models import ClockKind, ClockState
@@ -30,17 +31,6 @@ from .years import ContractYear, contract_year
 
 RETURN_DAYS = 7  # calendar days from delivery to return the faulty unit (SPEC §6)
 REMINDER_DAYS_BEFORE = 2
-
-
-def _when(instant: datetime | None) -> str:
-    if instant is None:
-        return "—"
-    # One line of history: Polish SHORT_DATETIME_FORMAT puts two spaces between the date and the time.
-    return " ".join(formats.date_format(timezone.localtime(instant), "SHORT_DATETIME_FORMAT").split())
-
-
-def _day(day) -> str:
-    return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 
 def _calendar_days_after(instant: datetime, days: int) -> datetime:
@@ -105,7 +95,7 @@ def replacement_approve(
         actor=engineer,
         action=EventAction.REPLACEMENT,
         new=_("Replacement %(id)s approved, delivery due %(due)s.")
-        % {"id": replacement.pk, "due": _when(clock.due_at)},
+        % {"id": replacement.pk, "due": datetime_display(clock.due_at)},
     )
     ticket_touch(ticket)
     ticket_sla_refresh(ticket)
@@ -159,7 +149,7 @@ def replacement_update(
         raise ValidationError(
             _("The delivery was recorded as %(when)s and stopped the SLA clock; it cannot be changed."),
             code="delivered_fixed",
-            params={"when": _when(replacement.delivered_at)},
+            params={"when": datetime_display(replacement.delivered_at)},
         )
     if delivered_at is not None:
         if shipped_at is None:
@@ -172,7 +162,7 @@ def replacement_update(
             raise ValidationError(
                 _("The replacement cannot be delivered before it was approved (%(when)s)."),
                 code="delivered_before_approved",
-                params={"when": _when(replacement.approved_at)},
+                params={"when": datetime_display(replacement.approved_at)},
             )
     if returned_at is not None:
         if delivered_at is None:
@@ -199,13 +189,13 @@ def replacement_update(
             raise ValidationError(
                 _("A date agreed with the customer must be later than the SLA due time %(due)s."),
                 code="agreed_too_early",
-                params={"due": _when(clock.due_at)},
+                params={"due": datetime_display(clock.due_at)},
             )
         clock.agreed_due_at = agreed_delivery_at
         clock.full_clean()
         clock.save(update_fields=["agreed_due_at"])
         agreed_label = _("agreed delivery date")  # outside the f-string, so that makemessages finds it
-        changes.append(f"{agreed_label}: {_when(agreed_delivery_at)}")
+        changes.append(f"{agreed_label}: {datetime_display(agreed_delivery_at)}")
 
     texts = {"carrier": carrier, "tracking_number": tracking_number, "replacement_serial": replacement_serial}
     instants = {"shipped_at": shipped_at, "delivered_at": delivered_at, "returned_at": returned_at}
@@ -217,7 +207,7 @@ def replacement_update(
     for name, value in instants.items():
         if getattr(replacement, name) != value:
             setattr(replacement, name, value)
-            changes.append(f"{field(name).verbose_name}: {_when(value)}")
+            changes.append(f"{field(name).verbose_name}: {datetime_display(value)}")
 
     if delivered_at is not None and replacement.return_due_at is None:
         replacement.return_due_at = return_due(delivered_at)
@@ -327,7 +317,7 @@ def allowance_use_record(*, ticket: Ticket, kind: str, engineer: User, note: str
         raise ValidationError(
             _("Contract %(number)s ended on %(date)s: its allowances can no longer be used."),
             code="contract_ended",
-            params={"number": contract.number, "date": _day(contract.ends_on)},
+            params={"number": contract.number, "date": date_display(contract.ends_on)},
         )
     year = contract_year(contract.starts_on, today)
     used = allowance_used(contract=contract, kind=kind, year=year)
@@ -342,8 +332,8 @@ def allowance_use_record(*, ticket: Ticket, kind: str, engineer: User, note: str
                 "kind": label,
                 "used": used,
                 "allowance": allowance.per_year,
-                "start": _day(year.first_day),
-                "end": _day(year.last_day),
+                "start": date_display(year.first_day),
+                "end": date_display(year.last_day),
                 "number": contract.number,
             },
         )

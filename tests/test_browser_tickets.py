@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 from conftest import verify
+from core.dates import datetime_display
 from tickets.models import Status, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,9 +63,12 @@ def test_customer_and_engineer_work_a_ticket_through_its_life(
     assert page.locator("h1").inner_text() == "Tunel IPsec do oddziału <b>nie wstaje</b>"  # shown as typed
     assert page.locator(".attachments a").all_inner_texts() == ["fortigate.conf", "ekran.png"]
     # Critical on HEZO 360: 24x7, first response within an hour of opening.
-    due = timezone.localtime(ticket.created_at + timedelta(hours=1)).strftime("%d-%m-%Y")
+    with translation.override("pl"):
+        due = datetime_display(ticket.created_at + timedelta(hours=1))
     clock = " ".join(page.get_by_test_id("clock-response").inner_text().split())
-    assert clock.startswith("Pierwsza reakcja: termin: " + due)
+    assert clock.startswith(f"Pierwsza reakcja: termin: {due} (za 59 min)") or clock.startswith(
+        f"Pierwsza reakcja: termin: {due} (za 1 godz.)"
+    ), clock
 
     page.get_by_role("link", name="Zgłoszenia").first.click()
     assert ticket.number in page.locator("table.tickets").inner_text()

@@ -53,6 +53,32 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_embedded_default_prints_no_warning_on_check_migrate_and_an_email(tmp_path):
+    """A clean `make run` (issue 18): no models.W040 from SQLite's covering indexes, and no kombu "No hostname
+    was supplied" each time an e-mail task is queued to the in-memory broker."""
+    env = clean_env(DJANGO_DEBUG="1", MYHEZO_VAR_DIR=str(tmp_path))
+
+    def run(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout + result.stderr
+
+    checked = run("check", "--database", "default", "--fail-level", "WARNING")
+    assert "WARNING" not in checked.upper() and "W040" not in checked, checked
+    migrated = run("migrate", "--noinput", "-v", "0")
+    assert "W040" not in migrated and "WARNING" not in migrated.upper(), migrated
+    queued = run(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from core.tasks import outbox_email_deliver; outbox_email_deliver.delay(0); outbox_email_deliver.delay(0)",
+    )
+    assert "WARNING" not in queued and "No hostname" not in queued, queued
+
+
 def test_polish_catalog_is_complete_and_up_to_date(tmp_path):
     """Extract every string from a copy of the sources, merge into a copy of locale/pl, and require each
     one to be translated and not fuzzy: a new string without a Polish translation fails here."""
@@ -118,3 +144,15 @@ def test_the_readme_draws_every_app_in_the_layers_import_linter_checks():
     placed = {package.strip() for layer in layers for package in layer.split("|")}
     apps = {p.parent.name for p in ROOT.glob("*/apps.py")}
     assert apps <= placed, apps - placed
+
+
+def test_the_readme_names_the_demo_contracts_serials_and_companies_a_newcomer_can_register_with():
+    from demo.management.commands.demo_data import DEMO_COMPANY, DEMO_CONTRACTS, DEMO_RESELLER
+
+    readme = (ROOT / "README.md").read_text()
+    for company in (DEMO_COMPANY, DEMO_RESELLER):
+        assert company["nip"] in readme and company["name"] in readme
+    for contract in DEMO_CONTRACTS:
+        assert contract["number"] in readme
+        for line in contract["lines"]:
+            assert f"(H)-{line.serial}" in readme

@@ -317,7 +317,7 @@ def ticket_data_for_export(user: User) -> dict:
     facts, nothing of the dialog written by others), every message they wrote (with the ticket's number
     only: a colleague's ticket shows no more than that), and, for a partner user, which tickets they read."""
     reported = (
-        Ticket.objects.filter(reporter=user)
+        tickets_with_line_notation(Ticket.objects.filter(reporter=user))
         .order_by("created_at", "pk")
         .values(
             "number",
@@ -328,6 +328,8 @@ def ticket_data_for_export(user: User) -> dict:
             "closed_at",
             "contract__number",
             "line__serial",
+            "line__service_index",
+            "line_serial_count",
             "reporter_name",
             "reporter_email",
             "partner_access",
@@ -351,7 +353,8 @@ def ticket_data_for_export(user: User) -> dict:
                 "opened_at": row["created_at"],
                 "closed_at": row["closed_at"],
                 "contract": row["contract__number"],
-                "device_serial": row["line__serial"],
+                # As on every page (SPEC §2): (H)-SERIAL, or (Hn)-SERIAL when the serial has several lines.
+                "device": serial_display(row["line__serial"], row["line__service_index"], row["line_serial_count"]),
                 "reporter_name": row["reporter_name"],
                 "reporter_email": row["reporter_email"],
                 "reseller_may_see": row["partner_access"],

@@ -357,3 +357,27 @@ def test_a_deleted_persons_name_is_shown_in_the_readers_language(
     )
     assert f"{shown}, " in email.text
     assert shown in email.html and not_shown not in email.text + email.html
+
+
+def test_the_export_names_devices_in_the_serial_notation_of_every_page(
+    people, contract, service_plans, company, login_with_otp
+):
+    """(H)-SERIAL for a serial with one line, (Hn)-SERIAL when the serial has several (SPEC §2), never bare."""
+    from contracts.tests.factories import make_contract
+
+    customer = people["customer"]
+    second = make_contract(customer=company, number="A100002", serials=("FG60FTK20005678",))
+    only_line = contract.lines.get(serial="FG100FTK20001234")
+    shared_line = second.lines.get(serial="FG60FTK20005678")
+    make_ticket(author=customer, line=only_line, title="On the only line of its serial")
+    make_ticket(author=customer, line=shared_line, title="On the second line of a shared serial")
+
+    data = json.loads(login_with_otp(customer).get("/accounts/settings/data/").content)
+
+    devices = {t["title"]: t["device"] for t in data["tickets_reported"]}
+    assert devices == {
+        "On the only line of its serial": "(H)-FG100FTK20001234",
+        "On the second line of a shared serial": f"(H{shared_line.service_index})-FG60FTK20005678",
+    }
+    assert shared_line.service_index == 2
+    assert devices["On the second line of a shared serial"] == shared_line.notation

@@ -1,6 +1,7 @@
 from django import template
 from django.utils.safestring import SafeString
 
+from core.dates import relative_display
 from core.fragments import CSRF_HOLE, csrf_filled, fragment
 from core.names import person_name
 
@@ -11,6 +12,12 @@ register = template.Library()
 def person(stored: str) -> str:
     """A person's stored name as the reader sees it (core/names.py): "Deleted user" in the reader's language."""
     return person_name(stored)
+
+
+@register.filter
+def relative(instant) -> str:
+    """How far an instant is from now (core/dates.py), e.g. "in 40 min"; empty for None."""
+    return relative_display(instant) if instant else ""
 
 
 @register.simple_tag(takes_context=True)

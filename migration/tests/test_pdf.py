@@ -150,8 +150,8 @@ def test_the_ticket_facts_and_every_message_with_its_author_role_and_warsaw_time
     for fact in ("Z-2023-04211", "Żółta Łódź S.A.", "9512359848", "A100001", "(H)-FG100FTK20001234"):
         assert fact in text
     # Winter and summer time: UTC+1 and UTC+2.
-    assert "Jan Kowalski · Customer · 2023-12-04 09:15 CET pierwsza" in text
-    assert "Anna Nowak · Engineer · 2024-07-01 12:00 CEST druga" in text
+    assert "Jan Kowalski · Customer · 4 Dec 2023, 09:15 CET pierwsza" in text
+    assert "Anna Nowak · Engineer · 1 Jul 2024, 12:00 CEST druga" in text
     assert "Europe/Warsaw" in text
 
 

@@ -51,7 +51,7 @@ def test_the_fifth_change_is_accepted_the_sixth_refused_with_nothing_written_and
         with pytest.raises(ValidationError) as refused:
             allowance_use_record(ticket=ticket, kind=CHANGE, engineer=engineer)
         assert refused.value.messages == [
-            "Limit „zdalna zmiana konfiguracji” został wykorzystany: 5 z 5 w roku umowy 01-03-2025 – 28-02-2026 "
+            "Limit „zdalna zmiana konfiguracji” został wykorzystany: 5 z 5 w roku umowy 1 mar 2025 – 28 lut 2026 "
             "umowy A100001."
         ]
         assert AllowanceUse.objects.filter(kind=CHANGE).count() == 5
@@ -99,7 +99,7 @@ def test_a_plan_without_the_kind_an_ended_contract_and_a_customer_are_refused(ca
     contract.save()
     with (
         time_machine.travel(at(2026, 7, 1, 9, 0), tick=False),
-        pytest.raises(ValidationError, match="zakończyła się 30-06-2026"),
+        pytest.raises(ValidationError, match="zakończyła się 30 cze 2026"),
     ):
         allowance_use_record(ticket=mine, kind=CHANGE, engineer=cast["engineer"])
     assert not AllowanceUse.objects.exists()
@@ -151,7 +151,7 @@ def test_customers_see_used_and_remaining_for_the_current_contract_year(
         # user with the OTP device check, contracts, lines, plan allowances, allowance uses (session: cache)
         with django_assert_num_queries(5):
             page = _text(client.get("/contracts/"))
-    assert "rok umowy 01-03-2026 – 28-02-2027" in page
+    assert "rok umowy 1 mar 2026 – 28 lut 2027" in page
     assert "Zdalna zmiana konfiguracji 5 2 3" in page
     assert "Przegląd konfiguracji i logów 2 0 2" in page
     assert "Aktualizacja firmware 2 1 1" in page

@@ -95,7 +95,7 @@ def test_the_customer_page_warns_only_after_the_deadline(cast, replacement, logi
     for now, overdue in ((DUE, False), (A_SECOND_AFTER, True)):
         with time_machine.travel(now, tick=False):
             page = login_with_otp(cast["customer"]).get(f"/tickets/{number}/").content.decode()
-        badge = re.search(r'<span class="badge( warn)?">Zwróć uszkodzone urządzenie do 09-11-2026\s+10:00', page)
+        badge = re.search(r'<span class="badge( warn)?">Zwróć uszkodzone urządzenie do 9 lis 2026, 10:00', page)
         assert badge is not None and (badge.group(1) is not None) is overdue, now
 
 

@@ -43,8 +43,8 @@ def test_engineer_approves_ships_and_delivers_a_replacement_on_the_desk(cast, co
         assert response.redirect_chain == [(desk_url(ticket), 302)]
         page = text(response)
         assert "Wymiana została zatwierdzona" in page
-        assert f"Wymiana {replacement.pk}, zatwierdzona 24-11-2026 10:00" in page
-        assert "Termin dostawy: 24-11-2026 18:00" in page
+        assert f"Wymiana {replacement.pk}, zatwierdzona 24 lis 2026, 10:00" in page
+        assert "Termin dostawy: 24 lis 2026, 18:00" in page
 
         traveller.move_to(at(2026, 11, 24, 17, 0))
         desk = login_with_otp(cast["engineer"])  # hours later: the idle session has ended
@@ -60,7 +60,7 @@ def test_engineer_approves_ships_and_delivers_a_replacement_on_the_desk(cast, co
         }
         page = text(desk.post(desk_url(ticket, "rma_update"), form, follow=True))
         assert "Wymiana została zapisana" in page
-        assert "Uszkodzone urządzenie ma wrócić do: 01-12-2026 16:30" in page
+        assert "Uszkodzone urządzenie ma wrócić do: 1 gru 2026, 16:30" in page
 
         page = text(
             desk.post(desk_url(ticket, "rma_update"), {**form, "delivered_at": "2026-11-24T15:00"}, follow=True)
@@ -192,8 +192,8 @@ def test_the_customer_sees_the_replacement_and_when_and_how_to_return_the_faulty
         page = text(client.get(f"/tickets/{delivered_ticket.number}/"))
     assert "Urządzenie zastępcze" in page
     assert "FG100FTK20009999" in page and "DHL JJD000390007" in page
-    assert "dostarczone 24-11-2026 16:30" in page
-    assert "Zwróć uszkodzone urządzenie do 01-12-2026 16:30" in page
+    assert "dostarczone 24 lis 2026, 16:30" in page
+    assert "Zwróć uszkodzone urządzenie do 1 gru 2026, 16:30" in page
     assert "W planie HEZO 360 koszt wysyłki zwrotnej ponosisz Ty." in page
     assert "Dostawa urządzenia zastępczego: dotrzymany" in page
 
@@ -209,7 +209,7 @@ def test_an_english_customer_of_hezo_plus_reads_that_hezo_pays(cast, service_pla
         replacement_approve(ticket=ticket, engineer=cast["engineer"], carrier="DPD")
         client = login_with_otp(cast["customer"])
         page = text(client.get(f"/tickets/{ticket.number}/"))
-    assert "Replacement device" in page and "Approved on 11/24/2026" in page and "DPD" in page
+    assert "Replacement device" in page and "Approved on 24 Nov 2026, " in page and "DPD" in page
     assert "Return the faulty unit" not in page  # not delivered yet: no deadline
 
 
