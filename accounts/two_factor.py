@@ -209,7 +209,9 @@ class SetupView(tf_views.SetupView):
                 self.request.user.get_username(), context["secret_key"], ISSUER, context.get("totp_digits")
             )
         context["replacing"] = default_device(self.request.user) is not None
-        if not context["replacing"]:
+        user = self.request.user
+        if not context["replacing"] and not user.is_staff and user.company_id is None:
+            # A newcomer (not an engineer, nor a verified user setting up an app again after removing it).
             context["onboarding_steps"] = onboarding_steps(Step.AUTHENTICATOR)
         return context
 

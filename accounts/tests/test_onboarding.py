@@ -163,3 +163,12 @@ def test_the_login_code_fields_are_named_after_what_they_ask_for(client, custome
     field = re.search(r'<input[^>]*name="token-otp_token"[^>]*>', html).group(0)
     assert 'type="text"' in field and 'inputmode="numeric"' in field and 'autocomplete="one-time-code"' in field
     assert "Kod z aplikacji uwierzytelniającej" in html and "Token" not in html
+
+
+def test_an_engineer_sets_up_the_app_without_the_customers_steps(client, engineer):
+    client.force_login(engineer)
+    page = client.get(SETUP)
+    assert page.status_code == 200 and "onboarding-steps" not in page.content.decode()
+    confirm(client, code_for(secret_on(page)))
+    codes = client.get(CODES).content.decode()
+    assert "onboarding-steps" not in codes and 'href="/dashboard/"' in codes
