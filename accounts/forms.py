@@ -5,6 +5,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.utils.translation import gettext_lazy as _
+from two_factor.forms import TOTPDeviceForm
 
 from contracts.nip import nip_parse
 from contracts.notation import contract_number_parse, serial_parse
@@ -233,3 +234,40 @@ class AccountDeleteForm(ReauthenticationForm):
         label=_("I understand that my account is deleted for good and that I cannot log in again."),
         required=True,
     )
+
+
+AUTHENTICATOR_CODE_LABEL = _("Code from the authenticator app")
+BACKUP_CODE_LABEL = _("Backup code")
+
+
+def code_widget(**attrs) -> forms.TextInput:
+    """A one-time code is text: a number field would drop leading zeros and show spinner arrows. Phones still
+    show digits, and browsers offer a code from a text message or a password manager."""
+    return forms.TextInput(
+        attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": "autofocus", **attrs}
+    )
+
+
+def code_field_shape(form: forms.Form, name: str, *, label, numeric: bool = True) -> None:
+    """The code field of a django-two-factor-auth form, with the portal's name for it and a text input."""
+    field = form.fields[name]
+    field.label = label
+    field.widget = code_widget() if numeric else code_widget(inputmode="text", spellcheck="false")
+
+
+class AuthenticatorSetupForm(TOTPDeviceForm):
+    """The code that confirms a new authenticator app: six digits, spaces allowed ("123 456")."""
+
+    token = forms.CharField(label=AUTHENTICATOR_CODE_LABEL, max_length=20, widget=code_widget())
+    error_messages = {
+        "invalid_token": _(
+            "This code does not match. Check that the app shows the code for myHEZO, and enter the newest one."
+        )
+    }
+
+    def clean_token(self) -> int:
+        code = "".join(self.cleaned_data.get("token", "").split())
+        if not re.fullmatch(rf"\d{{{self.digits}}}", code):
+            raise forms.ValidationError(_("Enter the %(digits)d digits the app shows.") % {"digits": self.digits})
+        self.cleaned_data["token"] = int(code)
+        return super().clean_token()

@@ -424,15 +424,36 @@ def second_factor_disable(*, user: User, client: ClientInfo | None = None) -> No
 
 
 @transaction.atomic
+def second_factor_enrol(*, user: User, device: TOTPDevice, client: ClientInfo | None = None) -> list[str]:
+    """A new authenticator app was confirmed (`second_factor_added`). A user without backup codes (a first
+    enrolment, or after removing the second factor) gets a set with it, logged but not mailed separately: the
+    e-mail about the new app is enough. Returns the new codes, the only time they exist in clear; none when the
+    user kept earlier codes."""
+    second_factor_added(user=user, device=device, client=client)
+    if BackupCode.objects.filter(device__user=user, device__confirmed=True).exists():
+        return []
+    codes = _backup_codes_issue(user)
+    auth_event_record(
+        kind=AuthEvent.Kind.BACKUP_CODES_GENERATED, client=client, user=user, detail="with the authenticator app"
+    )
+    return codes
+
+
+@transaction.atomic
 def backup_codes_generate(*, user: User, client: ClientInfo | None = None) -> list[str]:
     """A new set of backup codes replaces the old one. Returns the codes: the only time they exist in clear."""
+    codes = _backup_codes_issue(user)
+    _second_factor_changed(
+        user=user, kind=AuthEvent.Kind.BACKUP_CODES_GENERATED, template="backup_codes_generated", client=client
+    )
+    return codes
+
+
+def _backup_codes_issue(user: User) -> list[str]:
     device = _backup_device(user)
     codes = [code_generate() for _ in range(BACKUP_CODES_PER_SET)]
     device.codes.all().delete()
     BackupCode.objects.bulk_create([BackupCode(device=device, digest=code_hash(c, high_entropy=True)) for c in codes])
-    _second_factor_changed(
-        user=user, kind=AuthEvent.Kind.BACKUP_CODES_GENERATED, template="backup_codes_generated", client=client
-    )
     return codes
 
 

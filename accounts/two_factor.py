@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
-from django.urls import path, reverse_lazy
+from django.urls import path, reverse, reverse_lazy
 from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -19,18 +19,28 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 from django_otp import user_has_device
 from django_otp.models import VerifyNotAllowed
+from django_otp.util import random_hex
 from two_factor import views as tf_views
-from two_factor.forms import DisableForm
+from two_factor.forms import DisableForm, MethodForm
 from two_factor.utils import default_device, get_otpauth_url
 
 from core.text import email_canonical
 
 from .access import otp_required, reauth_required
 from .clients import client_info
+from .forms import AUTHENTICATOR_CODE_LABEL, BACKUP_CODE_LABEL, AuthenticatorSetupForm, code_field_shape
 from .models import AuthEvent
+from .onboarding import (
+    AUTHENTICATOR_KEY_PENDING,
+    BACKUP_CODES_PENDING,
+    Step,
+    onboarding_step,
+    onboarding_step_url,
+    onboarding_steps,
+)
 from .otp_hashed.models import BackupCodeDevice
 from .selectors import backup_codes_remaining
-from .services import auth_event_record, backup_codes_generate, second_factor_added, second_factor_disable
+from .services import auth_event_record, backup_codes_generate, second_factor_disable, second_factor_enrol
 from .sessions import reauth_is_recent, reauth_redirect, reauth_stamp, session_keep
 from .throttle import known_device_remember, password_attempt_refused
 
@@ -69,6 +79,15 @@ class LoginView(tf_views.LoginView):
             response.status_code = 429
             return response
         return super().post(*args, **kwargs)
+
+    def get_form(self, step=None, **kwargs):
+        form = super().get_form(step, **kwargs)
+        step = step or self.steps.current
+        if step == self.TOKEN_STEP:
+            code_field_shape(form, "otp_token", label=AUTHENTICATOR_CODE_LABEL)
+        elif step == self.BACKUP_STEP:
+            code_field_shape(form, "otp_token", label=BACKUP_CODE_LABEL, numeric=False)
+        return form
 
     def get_device(self, step=None):
         if step == self.BACKUP_STEP:
@@ -126,7 +145,14 @@ class LoginView(tf_views.LoginView):
 
 class SetupView(tf_views.SetupView):
     """Enrolment of the authenticator app, and its replacement by a new one (a new phone). Replacing needs a
-    session that passed the second factor and a recent password."""
+    session that passed the second factor and a recent password.
+
+    One step: the QR code, the secret in text and the code field (the package's welcome step is dropped; the
+    onboarding's step indicator says where the user is). The secret is kept in the session until the app is
+    confirmed: the package keeps it in the wizard's storage, which every GET resets, so each reload showed a new
+    secret and a code from an app set up with the first one failed."""
+
+    form_list = (("method", MethodForm),)
 
     def dispatch(self, request, *args, **kwargs):
         """Enrolment is for a user without a second factor, or one who passed it in this session. The package
@@ -137,9 +163,38 @@ class SetupView(tf_views.SetupView):
         if user.is_authenticated and user_has_device(user):
             if not user.is_verified():
                 return redirect_to_login(request.get_full_path())
+            if request.session.get(BACKUP_CODES_PENDING):
+                # The app was just set up: the backup codes come next, not a second app.
+                return redirect(onboarding_step_url(request))
             if default_device(user) is not None and not reauth_is_recent(request):
                 return reauth_redirect(request)
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, *args, **kwargs):
+        """A page from before the welcome step was dropped (or another stale form) posts a step that no longer
+        exists: show the setup step again instead of failing."""
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted_step not in self.get_form_list() and "wizard_goto_step" not in self.request.POST:
+            self.storage.reset()
+            self.storage.current_step = self.steps.first
+            return self.render(self.get_form())
+        return super().post(*args, **kwargs)
+
+    def get_form_list(self):
+        form_list = super().get_form_list()
+        if "generator" in form_list:
+            form_list["generator"] = AuthenticatorSetupForm
+        return form_list
+
+    def get_key(self, step):
+        if step != "generator":
+            return super().get_key(step)
+        key = self.request.session.get(AUTHENTICATOR_KEY_PENDING)
+        if not key:
+            key = random_hex(20)
+            self.request.session[AUTHENTICATOR_KEY_PENDING] = key
+        self.storage.extra_data.setdefault("keys", {})[step] = key
+        return key
 
     def get(self, request, *args, **kwargs):
         # The package sends a user who has an app away; here that user may set up a replacement.
@@ -154,15 +209,49 @@ class SetupView(tf_views.SetupView):
                 self.request.user.get_username(), context["secret_key"], ISSUER, context.get("totp_digits")
             )
         context["replacing"] = default_device(self.request.user) is not None
+        user = self.request.user
+        if not context["replacing"] and not user.is_staff and user.company_id is None:
+            # A newcomer (not an engineer, nor a verified user setting up an app again after removing it).
+            context["onboarding_steps"] = onboarding_steps(Step.AUTHENTICATOR)
         return context
 
+    def get_success_url(self):
+        # The backup codes come next; a `next` address is followed only when no codes were issued (done()).
+        return reverse("two_factor:setup_complete")
+
     def done(self, form_list, **kwargs):
+        self.request.session.pop(AUTHENTICATOR_KEY_PENDING, None)
         response = super().done(form_list, **kwargs)
         device = getattr(self.request.user, "otp_device", None)
         if device is not None:
-            second_factor_added(user=self.request.user, device=device, client=client_info(self.request))
+            codes = second_factor_enrol(user=self.request.user, device=device, client=client_info(self.request))
             session_keep(self.request, self.request.user)
+            if codes:
+                self.request.session[BACKUP_CODES_PENDING] = codes
+            else:
+                messages.success(self.request, _("Your new authenticator app is set up. Your backup codes still work."))
+                return redirect(self.get_redirect_url() or reverse("two_factor:profile"))
         return response
+
+
+@method_decorator([never_cache, otp_required], name="dispatch")
+class SetupCompleteView(TemplateView):
+    """The backup codes issued with the authenticator app, shown once: they leave the session as this page is
+    rendered. Opened again (or without codes waiting), it sends the user to the step they are on."""
+
+    template_name = "two_factor/core/setup_complete.html"
+
+    def get(self, request, *args, **kwargs):
+        codes = request.session.pop(BACKUP_CODES_PENDING, None)
+        if not codes:
+            return redirect(onboarding_step_url(request))
+        onboarding = onboarding_step(request) == Step.VERIFICATION
+        context = {
+            "codes": codes,
+            "next_url": onboarding_step_url(request),
+            "onboarding_steps": onboarding_steps(Step.BACKUP_CODES) if onboarding else None,
+        }
+        return self.render_to_response(self.get_context_data(**context))
 
 
 @method_decorator([never_cache, otp_required], name="dispatch")
@@ -207,7 +296,7 @@ urlpatterns = [
     path("two-factor/", ProfileView.as_view(), name="profile"),
     path("two-factor/setup/", SetupView.as_view(), name="setup"),
     path("two-factor/qrcode/", tf_views.QRGeneratorView.as_view(), name="qr"),
-    path("two-factor/setup/complete/", tf_views.SetupCompleteView.as_view(), name="setup_complete"),
+    path("two-factor/setup/complete/", SetupCompleteView.as_view(), name="setup_complete"),
     path("two-factor/backup-tokens/", BackupTokensView.as_view(), name="backup_tokens"),
     path("two-factor/disable/", DisableView.as_view(), name="disable"),
 ]

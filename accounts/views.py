@@ -37,6 +37,7 @@ from .forms import (
     VerificationForm,
 )
 from .models import UserSession
+from .onboarding import Step, onboarding_step, onboarding_step_url, onboarding_steps
 from .selectors import user_sessions_active
 from .services import (
     EmailChangeLinkUsed,
@@ -63,7 +64,7 @@ from .tokens import activation_token_user, email_change_token_read
 @sensitive_post_parameters("password1", "password2")
 def register(request):
     if request.user.is_authenticated:
-        return redirect("portal:dashboard")
+        return redirect(onboarding_step_url(request))
     form = RegistrationForm(
         request.POST if request.method == "POST" else None, initial={"language": request.LANGUAGE_CODE}
     )
@@ -91,7 +92,12 @@ def register(request):
             form.add_error(None, error)
         else:
             return redirect("accounts:register_done")
-    return render(request, "accounts/register.html", {"form": form}, status=status if form.errors else 200)
+    return render(
+        request,
+        "accounts/register.html",
+        {"form": form, "onboarding_steps": onboarding_steps(Step.ACCOUNT)},
+        status=status if form.errors else 200,
+    )
 
 
 def _register_throttled_by_ip(request) -> bool:
@@ -113,7 +119,7 @@ def _register_throttled_by_address(request, email: str) -> bool:
 
 
 def register_done(request):
-    return render(request, "accounts/register_done.html")
+    return render(request, "accounts/register_done.html", {"onboarding_steps": onboarding_steps(Step.EMAIL)})
 
 
 @never_cache
@@ -128,7 +134,9 @@ def activate(request, token: str):
         login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(request, _("Your account is active. Now set up the second login factor."))
         return redirect("accounts:after_activation")
-    return render(request, "accounts/activate.html", {"activation_user": user})
+    return render(
+        request, "accounts/activate.html", {"activation_user": user, "onboarding_steps": onboarding_steps(Step.EMAIL)}
+    )
 
 
 def activation_resend_view(request):
@@ -164,6 +172,8 @@ def verify(request):
         return redirect("portal:dashboard")
     if request.user.company_id is not None:
         return redirect("portal:dashboard")
+    if onboarding_step(request) != Step.VERIFICATION:
+        return redirect(onboarding_step_url(request))  # the backup codes first
     form = VerificationForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -190,7 +200,12 @@ def verify(request):
             else:
                 messages.success(request, _("Your account is verified."))
                 return redirect("portal:dashboard")
-    return render(request, "accounts/verify.html", {"form": form}, status=status)
+    return render(
+        request,
+        "accounts/verify.html",
+        {"form": form, "onboarding_steps": onboarding_steps(Step.VERIFICATION)},
+        status=status,
+    )
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -154,8 +154,9 @@ PORTAL = {
         (LOGIN,  E404,   E404,   E404,   E404,   E404,   E404,   E404,   E404),
         (LOGIN,  E405,   E405,   E405,   E405,   E405,   E405,   E405,   E405),
     ),
+    # The backup codes issued with a new app, shown once; nobody here has codes waiting: the step they are on.
     "accounts/two-factor/setup/complete/": (
-        (LOGIN,  OK,     LOGIN,  OK,     OK,     OK,     OK,     OK,     OK),
+        (LOGIN,  VERIFY, LOGIN,  DASH,   DASH,   DASH,   DASH,   DASH,   DASH),
         (LOGIN,  E405,   LOGIN,  E405,   E405,   E405,   E405,   E405,   E405),
     ),
     "accounts/two-factor/backup-tokens/": (
@@ -172,9 +173,9 @@ PORTAL = {
     ),
     # --- accounts
     "accounts/logout/": (every(E405), every(HOME)),
-    "accounts/register/": (
-        (OK,     DASH,   DASH,   DASH,   DASH,   DASH,   DASH,   DASH,   DASH),
-        (OK,     DASH,   DASH,   DASH,   DASH,   DASH,   DASH,   DASH,   DASH),
+    "accounts/register/": (  # a logged-in user: the onboarding step they are on (accounts/onboarding.py)
+        (OK,     VERIFY, DASH,   DASH,   DASH,   DASH,   DASH,   DASH,   DASH),
+        (OK,     VERIFY, DASH,   DASH,   DASH,   DASH,   DASH,   DASH,   DASH),
     ),
     "accounts/register/done/": (every(OK), every(OK)),
     # Engineers are never company users: no verification for them.

@@ -68,8 +68,8 @@ class TicketCreateForm(forms.Form):
     contract_line = forms.ChoiceField(
         label=_("Device"),
         error_messages={
-            "required": _("Choose a device of an active contract of your company."),
-            "invalid_choice": _("Choose a device of an active contract of your company."),
+            "required": _("Choose the device the ticket is about."),
+            "invalid_choice": _("Choose the device the ticket is about from the list."),
         },
     )
     priority = forms.ChoiceField(
@@ -117,8 +117,17 @@ class TicketCreateForm(forms.Form):
     def clean_contract_line(self) -> ContractLine:
         line = self.lines.get(self.cleaned_data["contract_line"])
         if line is None:
-            raise ValidationError(_("Choose a device of an active contract of your company."))
+            raise ValidationError(_("Choose the device the ticket is about from the list."))
         return line
+
+    def files_to_choose_again(self) -> list[str]:
+        """The names of files that were sent with a form that has errors. A browser never fills a file field
+        in again, and the portal keeps nothing of a ticket that was not opened, so the page says which files to
+        choose again rather than dropping them silently. (Keeping the uploads for a retry would need temporary
+        storage, its clean-up and a signed reference tied to the user: more to get wrong than this one line.)"""
+        if not self.is_bound or not self.errors or "attachments" in self.errors:
+            return []
+        return [file.name for file in self.files.getlist("attachments")]
 
     def clean_title(self) -> str:
         title = text_one_line(self.cleaned_data["title"])
@@ -237,6 +246,15 @@ class PhoneIntakeForm(forms.Form):
 
     def clean_contact_name(self) -> str:
         return text_one_line_field_clean(self, "contact_name")
+
+    def files_to_choose_again(self) -> list[str]:
+        """The names of files that were sent with a form that has errors. A browser never fills a file field
+        in again, and the portal keeps nothing of a ticket that was not opened, so the page says which files to
+        choose again rather than dropping them silently. (Keeping the uploads for a retry would need temporary
+        storage, its clean-up and a signed reference tied to the user: more to get wrong than this one line.)"""
+        if not self.is_bound or not self.errors or "attachments" in self.errors:
+            return []
+        return [file.name for file in self.files.getlist("attachments")]
 
     def clean_title(self) -> str:
         return text_one_line_field_clean(self, "title")

@@ -103,7 +103,12 @@ def ticket_new(request):
     return render(
         request,
         "tickets/ticket_new.html",
-        {"form": form, "has_lines": bool(form.lines), "preselected": preselected if len(form.lines) else ""},
+        {
+            "form": form,
+            "has_lines": bool(form.lines),
+            "preselected": preselected if len(form.lines) else "",
+            "files_again": form.files_to_choose_again(),
+        },
     )
 
 

@@ -68,10 +68,43 @@ def test_a_bad_form_shows_errors_in_polish_and_opens_nothing(customer_client, co
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Wybierz urządzenie z aktywnej umowy Twojej firmy." in page
+    assert "Wybierz z listy urządzenie, którego dotyczy zgłoszenie." in page
     assert "„zły”" in page or "“zły”" in page
     assert "faktura.pdf" in page
+    assert 'id="files-again"' not in page  # the file itself was refused: its own error says so
     assert Ticket.objects.count() == 0
+
+
+def test_after_a_form_error_the_page_names_the_files_to_choose_again(customer_client, contract):
+    """Issue 18 item 8: a bad CC address used to drop the chosen attachments without a word. A browser never
+    fills a file field in again, so the page says which files must be chosen again."""
+    response = customer_client.post(
+        "/tickets/new/",
+        {
+            "contract_line": contract.lines.first().pk,
+            "priority": "critical",
+            "title": "Brak dostępu",
+            "description": "Urządzenie nie odpowiada.",
+            "attachments": [upload(), upload("ekran.png", PNG)],
+            "cc_emails": "zły",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and Ticket.objects.count() == 0
+    notice = page[page.index('id="files-again"') :].split("</p>")[0]
+    assert "Wybierz je ponownie przed wysłaniem" in notice
+    assert "ekran.png" in notice and upload().name in notice
+
+
+def test_a_form_without_a_device_says_what_to_do(customer_client, contract, other_contract):
+    response = customer_client.post(
+        "/tickets/new/",
+        {"contract_line": "", "priority": "question", "title": "Pytanie", "description": "Czy mogę zmienić WAN?"},
+        headers={"accept-language": "en"},
+    )
+    page = response.content.decode()
+    assert "Wybierz urządzenie, którego dotyczy zgłoszenie." in page
+    assert "active contract of your company" not in page and 'id="files-again"' not in page
 
 
 def test_list_filters_searches_and_orders_by_latest_activity(customer_client, cast, contract, other_contract):
