@@ -1,4 +1,7 @@
+import re
+
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from core.fragments import CSRF_HOLE, csrf_filled, fragment
@@ -11,6 +14,16 @@ register = template.Library()
 def person(stored: str) -> str:
     """A person's stored name as the reader sees it (core/names.py): "Deleted user" in the reader's language."""
     return person_name(stored)
+
+
+BREAK_AFTER = re.compile(r"([@._\-/])")
+
+
+@register.filter
+def breakable(text) -> SafeString:
+    """An e-mail address or file name that may wrap on a narrow screen: after "@", ".", "-", "_" and
+    "/" rather than at any letter (a line break there reads naturally; the text itself is unchanged)."""
+    return SafeString(BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))))
 
 
 @register.simple_tag(takes_context=True)
