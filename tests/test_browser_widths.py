@@ -4,10 +4,13 @@
 The pages are not a list someone keeps: they are every route of the URLconf outside /admin/, its parameters
 filled with this world's objects (a ticket with a long CC address, files and an escalation; tokens for the
 links in e-mails). A route that answers GET with 405 (a form's POST target) or with something other than HTML
-(a download, a QR code, the health check) is not a page and is left out; a route whose parameters this test
-cannot fill fails it. Each page is saved as `var/screenshots/<width>/<reader>-<route>.png` (CI keeps them)."""
+(a download, a QR code, the health check) is not a page and is left out, and so is one that sends this reader
+elsewhere (that page is visited as its own route); a route whose parameters this test
+cannot fill fails it. Both languages; each page is saved as
+`var/screenshots/<width>/<language>-<reader>-<route>.png`."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -36,9 +39,9 @@ def log_in(page, user) -> None:
     page.goto("/accounts/login/?next=/dashboard/")
     page.locator('[name="auth-username"]').fill(user.email)
     page.locator('[name="auth-password"]').fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Zaloguj się").click()
+    page.locator('[name="auth-password"]').press("Enter")
     page.locator('[name="token-otp_token"]').fill(f"{totp(device.bin_key, step=30, t0=0, digits=6):06d}")
-    page.get_by_role("button", name="Potwierdź").click()
+    page.locator('[name="token-otp_token"]').press("Enter")
     page.wait_for_url("**/dashboard/")
 
 
@@ -103,7 +106,11 @@ def route_url(name: str, route: str, params: list[str], world) -> str:
     return url
 
 
-def test_every_portal_page_fits_a_phone_and_a_laptop(browser_page, world):
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_every_portal_page_fits_a_phone_and_a_laptop(browser_page, world, language):
+    for reader in ("customer", "partner"):
+        world["cast"][reader].language = language
+        world["cast"][reader].save()
     routes = portal_routes()
     names = {name for name, _, _ in routes}
     assert {"core:home", "portal:dashboard", "tickets:detail", "accounts:settings"} <= names
@@ -111,7 +118,7 @@ def test_every_portal_page_fits_a_phone_and_a_laptop(browser_page, world):
     too_wide = []
     for reader in ("anonymous", "customer", "partner"):
         for width, height in SIZES:
-            page = browser_page(locale="pl-PL")
+            page = browser_page(locale={"pl": "pl-PL", "en": "en-GB"}[language])
             page.set_viewport_size({"width": width, "height": height})
             if reader != "anonymous":
                 log_in(page, world["cast"][reader])
@@ -124,13 +131,16 @@ def test_every_portal_page_fits_a_phone_and_a_laptop(browser_page, world):
                 probe = page.request.get(url)  # the browser's cookies; a download or a 405 is not a page
                 if probe.status == 405 or "text/html" not in (probe.headers.get("content-type") or ""):
                     continue
+                if urlsplit(probe.url).path != urlsplit(url).path:
+                    continue  # sent elsewhere (to log in, to the dashboard): that page is a route of its own
                 page.goto(url)
                 visited.setdefault(reader, set()).add(name)
-                slug = name.replace(":", "-")
-                page.screenshot(path=str(folder / f"{reader}-{slug}.png"), full_page=True)
+                assert page.locator("html").get_attribute("lang") == language, (reader, name)
+                slug = f"{language}-{reader}-" + name.replace(":", "-")
+                page.screenshot(path=str(folder / f"{slug}.png"), full_page=True)
                 scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
                 if scroll > inner:
-                    too_wide.append(f"{reader} {name} ({page.url}) at {width}px: {scroll}px wide")
+                    too_wide.append(f"{language} {reader} {name} ({page.url}) at {width}px: {scroll}px wide")
     assert not too_wide, "\n".join(too_wide)
     # The pages the issue names, for the readers who can see them.
     assert {"core:home", "core:contact", "two_factor:login", "accounts:register"} <= visited["anonymous"]
