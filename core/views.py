@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -78,3 +79,17 @@ def server_error(request):
     response = HttpResponse(html, status=503)
     response["Retry-After"] = str(DATABASE_DOWN_RETRY_AFTER)
     return response
+
+
+@never_cache
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: a form came back without its valid token (the page was open too long, was opened
+    before a login or logout, or the browser refused the cookie). A page in the portal's frame and the reader's
+    language (the locale middleware has run), with a way back to the page the form was on; never Django's
+    debugging hints, and nothing the request asked for is done."""
+    referer = request.META.get("HTTP_REFERER", "")
+    same_site = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    back = referer if referer and same_site else ""
+    return render(request, "403_csrf.html", {"back": back}, status=403)

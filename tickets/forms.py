@@ -170,15 +170,24 @@ class TicketFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
     priority = forms.ChoiceField(label=_("Priority"), required=False)
     contract = forms.ChoiceField(label=_("Contract"), required=False)
+    customer = forms.TypedChoiceField(label=_("Customer"), required=False, coerce=int, empty_value=None)
 
     def clean_contract(self) -> str:
         return self.cleaned_data["contract"].strip().upper()
 
-    def __init__(self, *args, contracts: list[str], **kwargs):
+    def __init__(self, *args, contracts: list[str], customers: list[tuple[int, str]] | None = None, **kwargs):
+        """`customers`: the customer companies a partner's list can be filtered by; None (a customer's list)
+        leaves the field out."""
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("all")), ("open", _("open")), *Status.choices]
         self.fields["priority"].choices = [("", _("all")), *Priority.choices]
         self.fields["contract"].choices = [("", _("all"))] + [(number, number) for number in contracts]
+        if customers is None:
+            del self.fields["customer"]
+        else:
+            self.fields["customer"].choices = [("", _("all"))] + [(str(pk), name) for pk, name in customers]
+            # Like the contract: a company that is not in the list finds nothing (access still decides).
+            self.fields["customer"].valid_value = lambda value: True
         # A contract that is not in the list (another company's, a typo) finds nothing rather than everything.
         self.fields["contract"].valid_value = lambda value: True
 

@@ -71,6 +71,7 @@ class TicketRow:
     contract_number: str
     plan_name: str
     device: str
+    company_name: str = ""  # the customer company whose ticket it is (a partner's list shows it)
 
     @property
     def url(self) -> str:
@@ -98,6 +99,7 @@ _ROW_FIELDS = (
     "contract__plan__name",
     "line__serial",
     "line__service_index",
+    "company__name",
 )
 
 
@@ -116,6 +118,7 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
             contract_number=row["contract__number"],
             plan_name=row["contract__plan__name"],
             device=serial_display(row["line__serial"], row["line__service_index"], serial_counts[row["line__serial"]]),
+            company_name=row["company__name"],
         )
         for row in values
     ]
@@ -178,7 +181,9 @@ def tickets_open_for_user(user: User, *, limit: int = 10) -> OpenTickets:
 
 
 def ticket_contract_numbers(access: TicketAccess) -> QuerySet[Contract]:
-    """The contract numbers a ticket list can be filtered by (from the contracts, not the tickets)."""
+    """The contracts a ticket list can be filtered by (from the contracts, not the tickets), as (number,
+    customer company id, customer company name) rows: a partner's list also filters by customer, from the same
+    query."""
     if access.kind == "customer":
         contracts = Contract.objects.filter(customer_id=access.company_id)
     elif access.kind == "partner":
@@ -186,18 +191,24 @@ def ticket_contract_numbers(access: TicketAccess) -> QuerySet[Contract]:
         contracts = Contract.objects.filter(reseller_id=access.company_id, pk__in=shared)
     else:
         return Contract.objects.none()
-    return contracts.order_by("number").values_list("number", flat=True)
+    return contracts.order_by("number").values_list("number", "customer_id", "customer__name")
+
+
+def ticket_customer_choices(contracts: list[tuple[str, int, str]]) -> list[tuple[int, str]]:
+    """The customer companies of `ticket_contract_numbers` rows, by name, each once."""
+    return sorted({(row[1], row[2]) for row in contracts}, key=lambda item: (item[1], item[0]))
 
 
 @dataclass(frozen=True, slots=True)
 class TicketFilters:
     """A ticket list's filters, as typed values: status ("open" or a status), priority, contract number and
-    a search text (number, title or serial in any notation)."""
+    a search text (number, title or serial in any notation); for a partner, the customer company (its id)."""
 
     status: str = ""
     priority: str = ""
     contract: str = ""
     q: str = ""
+    customer: int | None = None
 
 
 def tickets_filtered(tickets: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Ticket]:
@@ -209,6 +220,8 @@ def tickets_filtered(tickets: QuerySet[Ticket], filters: TicketFilters) -> Query
         tickets = tickets.filter(priority=filters.priority)
     if filters.contract:
         tickets = tickets.filter(contract__number=filters.contract)
+    if filters.customer is not None:
+        tickets = tickets.filter(company_id=filters.customer)
     return tickets_search(tickets, query=filters.q)
 
 
@@ -241,7 +254,7 @@ def ticket_for_user(user: User, number: str) -> Ticket:
     # Numbers are unique: no ORDER BY (the model's default would sort the one row).
     tickets = tickets_for_user(user).filter(number=number.strip().upper()).order_by()
     tickets = tickets_with_line_notation(tickets).select_related(
-        "contract__plan", "contract__reseller", "line", "partner_company"
+        "company", "contract__plan", "contract__reseller", "line", "partner_company"
     )
     for ticket in tickets[:1]:
         return ticket

@@ -26,6 +26,7 @@ from .selectors import (
     partner_reads_for_user,
     ticket_access,
     ticket_contract_numbers,
+    ticket_customer_choices,
     ticket_for_customer,
     ticket_for_user,
     ticket_rows,
@@ -45,7 +46,12 @@ def ticket_list(request):
     """The company's tickets (a partner: the consented ones), newest activity first."""
     access = ticket_access(request.user)
     contracts = list(ticket_contract_numbers(access))
-    form = TicketFilterForm(request.GET or None, contracts=contracts)
+    is_partner = access.kind == "partner"
+    form = TicketFilterForm(
+        request.GET or None,
+        contracts=[row[0] for row in contracts],
+        customers=ticket_customer_choices(contracts) if is_partner else None,
+    )
     filters = TicketFilters(**form.cleaned_data) if form.is_valid() else TicketFilters()
     tickets = tickets_filtered(tickets_for_access(access), filters).order_by(*TICKET_LIST_ORDER)
     page = Paginator(tickets, settings.MYHEZO_TICKETS_PER_PAGE).get_page(request.GET.get("page"))
@@ -56,11 +62,13 @@ def ticket_list(request):
         "page": page,
         "rows": rows,
         # A row is a pure function of its values (core/fragments.py): drawn once per values and language.
-        "rows_html": SafeString("".join(fragment("tickets/_ticket_row.html", ticket=row) for row in rows)),
+        "rows_html": SafeString(
+            "".join(fragment("tickets/_ticket_row.html", ticket=row, show_company=is_partner) for row in rows)
+        ),
         "form": form,
         "query": query.urlencode(),
         "is_customer": request.user.is_verified_customer,
-        "is_partner": request.user.is_verified_partner,
+        "is_partner": is_partner,
     }
     return render(request, "tickets/ticket_list.html", context)
 

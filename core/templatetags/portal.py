@@ -1,4 +1,7 @@
+import re
+
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from core.dates import relative_display
@@ -18,6 +21,16 @@ def person(stored: str) -> str:
 def relative(instant) -> str:
     """How far an instant is from now (core/dates.py), e.g. "in 40 min"; empty for None."""
     return relative_display(instant) if instant else ""
+
+
+BREAK_AFTER = re.compile(r"([@._\-/])")
+
+
+@register.filter
+def breakable(text) -> SafeString:
+    """An e-mail address or file name that may wrap on a narrow screen: after "@", ".", "-", "_" and
+    "/" rather than at any letter (a line break there reads naturally; the text itself is unchanged)."""
+    return SafeString(BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))))
 
 
 @register.simple_tag(takes_context=True)

@@ -1,5 +1,6 @@
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from core.models import ContactMessage, OutboxEmail
@@ -96,3 +97,46 @@ def test_unknown_page_is_a_translated_404(client):
     response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "back", "home"),
+    [
+        ("pl", "Formularz wygasł", "Wróć do formularza", "Przejdź do strony głównej"),
+        ("en", "The form has expired", "Back to the form", "Go to the home page"),
+    ],
+)
+def test_a_form_without_its_token_gets_the_portals_page_in_the_readers_language(settings, language, title, back, home):
+    """Issue 18 item 9: a CSRF failure is the portal's own page (its header and footer), in the reader's language,
+    with a way back to the form; never Django's bare page with its DEBUG hint; and nothing was done."""
+    settings.DEBUG = False
+    strict = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE=language)
+    response = strict.post("/contact/", CONTACT, HTTP_REFERER="http://testserver/contact/")
+    page = " ".join(response.content.decode().split())
+    assert response.status_code == 403
+    assert response["Content-Language"] == language
+    assert f"<h1>{title}</h1>" in page
+    assert f'<a class="button" href="http://testserver/contact/">{back}</a>' in page
+    assert home in page and 'class="site-footer"' in page
+    assert "DEBUG" not in page and "CSRF" not in page
+    assert not ContactMessage.objects.exists() and not mail.outbox
+
+    # A link back only to this site: another site's page is never offered.
+    foreign = strict.post("/contact/", CONTACT, HTTP_REFERER="https://evil.example/phish").content.decode()
+    assert "evil.example" not in foreign and back not in foreign and home in foreign
+
+
+def test_csrf_failure_page_keeps_the_logged_in_users_language_and_header(cast, contract, login_with_otp):
+    from tickets.tests.factories import make_ticket
+
+    customer = cast["customer"]
+    customer.language = "en"
+    customer.save()
+    strict = login_with_otp(customer, with_client=Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="pl"))
+    ticket = make_ticket(author=customer, contract=contract)
+    response = strict.post(f"/tickets/{ticket.number}/close/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "The form has expired" in page and customer.email in page  # the account menu: the request was used
+    ticket.refresh_from_db()
+    assert ticket.is_open

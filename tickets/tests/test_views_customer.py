@@ -1,11 +1,17 @@
 """The customer's ticket pages: opening, the list with filters, the ticket page and its actions."""
 
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from conftest import verify
+from contracts.models import Priority
+from sla.businesstime import WARSAW
 from tickets.models import Status, Ticket
 
 from .factories import PNG, make_ticket, upload
@@ -216,3 +222,70 @@ def test_list_and_detail_query_counts_do_not_grow_with_tickets_or_messages(custo
     # user and device, ticket, messages with files, clocks, replacements, CCs, the reseller's reads (the session
     # comes from the cache)
     assert _count_queries(customer_client, f"/tickets/{ticket.number}/") == detail_small == 7
+
+
+@pytest.mark.parametrize(
+    ("language", "offered", "escalated", "reason_label"),
+    [
+        ("pl", "Eskaluj zgłoszenie", "Zgłoszenie eskalowane", "Podany powód"),
+        ("en", "Escalate the ticket", "Escalated", "Reason given"),
+    ],
+)
+def test_escalated_ticket_shows_when_and_why_instead_of_the_form(
+    cast, contract, login_with_otp, language, offered, escalated, reason_label
+):
+    """Issue 18 item 9: once escalated, the page says so (when, and the customer's own reason) rather than
+    offering the escalation form again."""
+    customer = cast["customer"]
+    customer.language = language
+    customer.save()
+    client = login_with_otp(customer)
+    ticket = make_ticket(author=customer, contract=contract, priority="critical")
+    url = f"/tickets/{ticket.number}/"
+    before = client.get(url).content.decode()
+    assert offered in before and f'action="{url}escalate/"' in before
+    assert 'data-testid="escalation"' not in before
+
+    assert client.post(url + "escalate/", {"reason": "Brak odpowiedzi <b>od dwóch dni</b>"}).status_code == 302
+    ticket.refresh_from_db()
+    after = client.get(url).content.decode()
+    assert offered not in after and f'action="{url}escalate/"' not in after
+    assert escalated in after and reason_label in after
+    assert (
+        'data-testid="escalation-reason">Brak odpowiedzi &lt;b&gt;od dwóch dni&lt;/b&gt;</dd>' in after
+    )  # the reason as typed, escaped
+    [when] = re.findall(r"<dt>(?:Kiedy|When)</dt><dd>([^<]+)</dd>", after)
+    escalated_at = ticket.escalated_at.astimezone(WARSAW)
+    assert str(escalated_at.year) in when and escalated_at.strftime(":%M") in when
+
+
+def _badge_rules() -> dict[str, tuple[str, str]]:
+    css = re.sub(r"/\*.*?\*/", "", (Path(settings.BASE_DIR) / "static" / "css" / "portal.css").read_text(), flags=re.S)
+    rules = {}
+    for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", css):
+        for selector in (s.strip() for s in selectors.split(",")):
+            if selector.startswith(".badge."):
+                declared = {
+                    part.split(":", 1)[0].strip(): part.split(":", 1)[1].strip()
+                    for part in body.split(";")
+                    if ":" in part
+                }
+                rules[selector.removeprefix(".badge.")] = (declared.get("background"), declared.get("color"))
+    return rules
+
+
+def test_every_priority_and_status_has_a_badge_of_its_own(cast, contract, login_with_otp):
+    """Issue 18 item 9: "critical" no longer looks like "waiting": each priority and each status has its own
+    class and no two of them look alike; the list and the ticket page use them."""
+    rules = _badge_rules()
+    names = [f"priority-{value}" for value in Priority.values] + [f"status-{value}" for value in Status.values]
+    assert all(rules.get(name) and all(rules[name]) for name in names), {n: rules.get(n) for n in names}
+    looks = [rules[name] for name in names]
+    assert len(set(looks)) == len(looks), dict(zip(names, looks, strict=True))
+
+    ticket = make_ticket(author=cast["customer"], contract=contract, priority="critical")
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.WAITING)
+    client = login_with_otp(cast["customer"])
+    for page in (client.get("/tickets/"), client.get(f"/tickets/{ticket.number}/")):
+        html = page.content.decode()
+        assert 'class="badge priority-critical"' in html and 'class="badge status-waiting"' in html
