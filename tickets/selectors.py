@@ -58,20 +58,11 @@ def tickets_for_user(user: User) -> QuerySet[Ticket]:
     return tickets_for_access(ticket_access(user))
 
 
-@dataclass(frozen=True, slots=True)
-class TicketRow:
-    """What a ticket list shows of one ticket: read with one query of plain values, no model objects."""
+class _TicketLinkAndLabels:
+    """What every list of ticket values shows beside the values: the ticket's address and the translated
+    priority and status (the dataclasses below have `number`, `priority` and `status`)."""
 
-    number: str
-    title: str
-    priority: str
-    status: str
-    escalated: bool
-    last_activity_at: datetime
-    contract_number: str
-    plan_name: str
-    device: str
-    company_name: str = ""  # the customer company whose ticket it is (a partner's list shows it)
+    __slots__ = ()
 
     @property
     def url(self) -> str:
@@ -84,6 +75,22 @@ class TicketRow:
     @property
     def status_label(self) -> str:
         return choice_label(Status, self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow(_TicketLinkAndLabels):
+    """What a ticket list shows of one ticket: read with one query of plain values, no model objects."""
+
+    number: str
+    title: str
+    priority: str
+    status: str
+    escalated: bool
+    last_activity_at: datetime
+    contract_number: str
+    plan_name: str
+    device: str
+    company_name: str = ""  # the customer company whose ticket it is (a partner's list shows it)
 
 
 # A list's order (newest activity first) and what a list row shows of a ticket.
@@ -125,7 +132,7 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
 
 
 @dataclass(frozen=True, slots=True)
-class OpenTicket:
+class OpenTicket(_TicketLinkAndLabels):
     """An open ticket as the dashboard lists it: plain values."""
 
     number: str
@@ -134,18 +141,6 @@ class OpenTicket:
     priority: str
     next_due_at: datetime | None
     carried_over: bool
-
-    @property
-    def url(self) -> str:
-        return ticket_url(self.number)
-
-    @property
-    def priority_label(self) -> str:
-        return choice_label(Priority, self.priority)
-
-    @property
-    def status_label(self) -> str:
-        return choice_label(Status, self.status)
 
 
 @dataclass(frozen=True, slots=True)
