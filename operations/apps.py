@@ -10,7 +10,11 @@ class OperationsConfig(AppConfig):
     def ready(self):
         from tickets.panels import TicketPagePanel, ticket_page_panel_register
 
+        from . import history
         from .selectors import replacements_panel
+
+        # Its rows of a ticket's history, drawn in the reader's language (tickets/history.py).
+        history.register()
 
         # The customer's ticket page shows the ticket's replacements (SPEC §6).
         ticket_page_panel_register(

@@ -26,6 +26,7 @@ from tickets.services.base import (
     ticket_touch,
 )
 
+from . import history
 from .models import AllowanceKind, AllowanceUse, PlanAllowance, Replacement
 from .years import ContractYear, contract_year
 
@@ -94,8 +95,12 @@ def replacement_approve(
         ticket=ticket,
         actor=engineer,
         action=EventAction.REPLACEMENT,
-        new=_("Replacement %(id)s approved, delivery due %(due)s.")
-        % {"id": replacement.pk, "due": datetime_display(clock.due_at)},
+        new=history.APPROVED,
+        data={
+            "replacement": replacement.pk,
+            "due": clock.due_at.isoformat() if clock.due_at else None,
+            "hezo_pays_return": replacement.hezo_pays_return_shipping,
+        },
     )
     ticket_touch(ticket)
     ticket_sla_refresh(ticket)
@@ -110,6 +115,10 @@ def _replacement_notify(ticket: Ticket, replacement: Replacement, name: str) -> 
         template=f"operations/emails/{name}",
         context={"replacement": replacement},
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _check_instant(value: datetime | None, label: str, now: datetime) -> None:
@@ -178,7 +187,8 @@ def replacement_update(
 
     newly_shipped = replacement.shipped_at is None and shipped_at is not None
     newly_delivered = replacement.delivered_at is None and delivered_at is not None
-    changes: list[str] = []
+    # Field name → new value (text, or an ISO 8601 instant), drawn in the reader's language by operations.history.
+    changes: dict[str, str | None] = {}
     if clock is not None and agreed_delivery_at != clock.agreed_due_at:
         if clock.state == ClockState.STOPPED:
             raise ValidationError(
@@ -194,8 +204,7 @@ def replacement_update(
         clock.agreed_due_at = agreed_delivery_at
         clock.full_clean()
         clock.save(update_fields=["agreed_due_at"])
-        agreed_label = _("agreed delivery date")  # outside the f-string, so that makemessages finds it
-        changes.append(f"{agreed_label}: {datetime_display(agreed_delivery_at)}")
+        changes["agreed_delivery_at"] = _iso(agreed_delivery_at)
 
     texts = {"carrier": carrier, "tracking_number": tracking_number, "replacement_serial": replacement_serial}
     instants = {"shipped_at": shipped_at, "delivered_at": delivered_at, "returned_at": returned_at}
@@ -203,18 +212,18 @@ def replacement_update(
         value = value.strip()
         if getattr(replacement, name) != value:
             setattr(replacement, name, value)
-            changes.append(f"{field(name).verbose_name}: {value or '—'}")
+            changes[name] = value
     for name, value in instants.items():
         if getattr(replacement, name) != value:
             setattr(replacement, name, value)
-            changes.append(f"{field(name).verbose_name}: {datetime_display(value)}")
+            changes[name] = _iso(value)
 
     if delivered_at is not None and replacement.return_due_at is None:
         replacement.return_due_at = return_due(delivered_at)
+        changes["return_due_at"] = _iso(replacement.return_due_at)
         if clock is not None and clock.state != ClockState.STOPPED:
             clock_stop(clock=clock, at=delivered_at, answered=True)
-            clock_label = _("delivery clock")
-            changes.append(f"{clock_label}: {clock.get_outcome_display()}")
+            changes["delivery_outcome"] = clock.outcome
     if not changes:
         return replacement
     replacement.full_clean()
@@ -223,8 +232,14 @@ def replacement_update(
         ticket=ticket,
         actor=engineer,
         action=EventAction.REPLACEMENT,
-        old=_("Replacement %(id)s") % {"id": replacement.pk},
-        new="; ".join(changes),
+        new=history.UPDATED,
+        data={
+            "replacement": replacement.pk,
+            "changes": changes,
+            # What the timeline's shipment line links to, whichever of the two this change touched.
+            "carrier": replacement.carrier,
+            "tracking_number": replacement.tracking_number,
+        },
     )
     ticket_touch(ticket)
     ticket_sla_refresh(ticket)
@@ -280,11 +295,29 @@ def replacement_reminders_send(now: datetime | None = None, batch: int = 500) ->
 
 
 def replacement_overdue_flag(now: datetime | None = None) -> int:
-    """Flag, once, every replacement whose faulty unit is past its return deadline (one UPDATE, so
-    concurrent runs cannot flag twice or move the time a flag was raised)."""
+    """Flag, once, every replacement whose faulty unit is past its return deadline, with a history row (a
+    conditional UPDATE each, so concurrent runs cannot flag twice or move the time a flag was raised)."""
     now = now or timezone.now()
     unflagged = Replacement.objects.return_overdue(now).filter(overdue_flagged_at__isnull=True)
-    return unflagged.update(overdue_flagged_at=now)
+    flagged = 0
+    for replacement_id, ticket_id, due in list(unflagged.values_list("pk", "ticket_id", "return_due_at")):
+        with transaction.atomic():
+            # The conditional UPDATE is the guard: a concurrent run finds nothing to flag and records nothing.
+            if not Replacement.objects.filter(pk=replacement_id, overdue_flagged_at__isnull=True).update(
+                overdue_flagged_at=now
+            ):
+                continue
+            # The customer's timeline says the unit is overdue (SPEC §4); nobody acted, HEZO's system noticed.
+            ticket_event_record(
+                ticket=Ticket.objects.get(pk=ticket_id),
+                actor=None,
+                actor_name="HEZO",
+                action=EventAction.REPLACEMENT,
+                new=history.RETURN_OVERDUE,
+                data={"replacement": replacement_id, "due": _iso(due)},
+            )
+            flagged += 1
+    return flagged
 
 
 # --- allowances ----------------------------------------------------------------------------------------
@@ -344,6 +377,7 @@ def allowance_use_record(*, ticket: Ticket, kind: str, engineer: User, note: str
         ticket=ticket,
         actor=engineer,
         action=EventAction.ALLOWANCE,
-        new=f"{label} ({used + 1}/{allowance.per_year})",
+        new=kind,
+        data={"used": used + 1, "per_year": allowance.per_year},
     )
     return use

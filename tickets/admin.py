@@ -23,13 +23,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from contracts.admin import NotationSearchMixin
-from contracts.models import Priority
 from core.dates import datetime_display
-from core.names import person_name
 
 from . import services
 from .forms import AssignForm, EngineerReplyForm, PhoneContactForm, PhoneIntakeForm, PriorityForm, StatusForm
-from .models import Attachment, EventAction, Status, Ticket, choice_label
+from .history import history_for_desk
+from .models import Attachment, Status, Ticket
 from .selectors import tickets_with_line_notation
 from .views import attachment_response
 
@@ -78,17 +77,6 @@ class OpenFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(status=Status.CLOSED)
         return queryset
-
-
-def _event_value(event, value: str) -> str:
-    # Status and priority are stored as codes and shown in the reader's language.
-    if event.action == EventAction.STATUS:
-        return choice_label(Status, value)
-    if event.action == EventAction.PRIORITY:
-        return choice_label(Priority, value)
-    if event.action == EventAction.ASSIGNEE:
-        return person_name(value)
-    return value
 
 
 class CappedCountPaginator(Paginator):
@@ -267,10 +255,6 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
         dialog = ticket.messages.prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("pk"), to_attr="files")
         ).order_by("-created_at", "-pk")
-        events = list(ticket.events.select_related("actor"))
-        for event in events:
-            event.old_display = _event_value(event, event.old_value)
-            event.new_display = _event_value(event, event.new_value)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -278,7 +262,7 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
             "ticket": ticket,
             "dialog": dialog,
             "ccs": list(ticket.ccs.all()),
-            "events": events,
+            "events": history_for_desk(list(ticket.events.all())),
             "reply_form": forms.get("reply_form") or EngineerReplyForm(),
             "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
             "status_form": StatusForm(initial={"status": ticket.status}),

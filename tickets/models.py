@@ -304,7 +304,8 @@ class EventAction(models.TextChoices):
 
 
 class TicketEvent(models.Model):
-    """The history of a ticket: who changed what, from what to what. Shown to engineers."""
+    """The history of a ticket: who changed what, from what to what, as codes and values (never sentences):
+    `tickets.history` draws it in the reader's language, on the desk and on the customer's timeline."""
 
     ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -314,6 +315,8 @@ class TicketEvent(models.Model):
     action = models.CharField(_("what"), max_length=20, choices=EventAction)
     old_value = models.CharField(_("before"), max_length=300, blank=True)
     new_value = models.CharField(_("after"), max_length=300, blank=True)
+    # What a before/after pair cannot hold: ids, ISO 8601 instants, codes (e.g. a replacement's shipment).
+    data = models.JSONField(_("values"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:

@@ -1,3 +1,5 @@
+import heapq
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,6 +18,7 @@ from core.fragments import fragment
 
 from . import services
 from .forms import CcAddForm, EscalateForm, ReplyForm, TicketCreateForm, TicketFilterForm
+from .history import timeline_for_reader
 from .models import Attachment, Ticket
 from .panels import ticket_page_panels_render
 from .selectors import (
@@ -123,12 +126,24 @@ def ticket_new(request):
 def _detail(request, ticket: Ticket, *, status: int = 200, reply_form=None, cc_form=None, escalate_form=None):
     """The ticket page: what it shows of the ticket is read here, on every view, by the portal's selectors."""
     is_customer = request.user.is_verified_customer
-    dialog = dialog_public(ticket)
+    # Messages and what happened to the ticket, newest first; at the same instant the message reads first.
+    dialog = heapq.merge(
+        ((message.created_at, 1, message) for message in dialog_public(ticket)),
+        ((line.created_at, 0, line) for line in timeline_for_reader(ticket, partner=not is_customer)),
+        key=lambda item: item[:2],
+        reverse=True,
+    )
     context = {
         "ticket": ticket,
-        # A message is a pure function of its values (core/fragments.py): drawn once per values and language.
+        # A message or a timeline line is a pure function of its values (core/fragments.py): drawn once per
+        # values and language.
         "dialog_html": SafeString(
-            "".join(fragment("tickets/_message.html", number=ticket.number, message=message) for message in dialog)
+            "".join(
+                fragment("tickets/_message.html", number=ticket.number, message=item)
+                if is_message
+                else fragment("tickets/_event.html", event=item)
+                for _at, is_message, item in dialog
+            )
         ),
         "panels": ticket_page_panels_render(request, ticket),
         "ccs": list(ticket.ccs.all()) if is_customer else [],

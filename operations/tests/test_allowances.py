@@ -18,6 +18,7 @@ from operations.selectors import allowances_for_contracts
 from operations.services import allowance_use_record
 from tickets.models import EventAction, TicketEvent
 from tickets.tests.factories import make_ticket
+from tickets.tests.history import desk_line
 
 from .factories import at
 
@@ -68,7 +69,9 @@ def test_the_fifth_change_is_accepted_the_sixth_refused_with_nothing_written_and
         date(2027, 2, 28),
     )
     last = TicketEvent.objects.filter(ticket=ticket, action=EventAction.ALLOWANCE).last()
-    assert last.new_value == "zdalna zmiana konfiguracji (1/5)" and last.actor == engineer
+    assert (last.new_value, last.data, last.actor) == ("config_change", {"used": 1, "per_year": 5}, engineer)
+    assert desk_line(last, "pl").after == "zdalna zmiana konfiguracji (1/5)"
+    assert desk_line(last, "en").after == "remote configuration change (1/5)"
 
 
 def test_the_year_follows_the_date_in_warsaw(cast, contract):

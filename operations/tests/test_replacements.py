@@ -24,6 +24,7 @@ from sla.services import sla_scan
 from tickets import services as ticket_services
 from tickets.models import EventAction, TicketEvent
 from tickets.tests.factories import make_ticket
+from tickets.tests.history import desk_line
 
 from .factories import at, update_fields
 
@@ -54,7 +55,10 @@ def test_hezo_plus_critical_approved_before_christmas_is_due_the_next_business_d
     assert replacement.hezo_pays_return_shipping is True
     assert [e.template for e in outbox.all()] == ["operations/emails/replacement_approved"]  # to the reporter
     event = TicketEvent.objects.filter(ticket=ticket, action=EventAction.REPLACEMENT).get()
-    assert event.actor == cast["engineer"] and "28 gru 2026, 17:00" in event.new_value
+    # Stored as codes and values, drawn in the reader's language (tickets/history.py).
+    assert event.actor == cast["engineer"] and event.data["due"] == at(2026, 12, 28, 17, 0).isoformat()
+    assert "28 gru 2026, 17:00" in desk_line(event, "pl").after
+    assert "28 Dec 2026, 17:00" in desk_line(event, "en").after
     ticket.refresh_from_db()
     assert ticket.sla_next_due_at == at(2026, 12, 28, 17, 0)  # the delivery clock is the one running
 
@@ -136,7 +140,9 @@ def test_delivered_late_is_missed_and_sets_the_return_deadline_seven_calendar_da
     ticket.refresh_from_db()
     assert ticket.sla_breached
     history = TicketEvent.objects.filter(ticket=ticket, action=EventAction.REPLACEMENT).order_by("pk").last()
-    assert "JJD000390007" in history.new_value and "przekroczony" in history.new_value
+    assert history.data["changes"]["delivery_outcome"] == "missed"
+    assert "JJD000390007" in desk_line(history, "pl").after and "przekroczony" in desk_line(history, "pl").after
+    assert "missed" in desk_line(history, "en").after
 
 
 def test_delivered_in_time_is_met_and_the_deadline_keeps_the_wall_clock_across_dst(cast, contract):

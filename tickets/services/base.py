@@ -48,11 +48,18 @@ def reseller_current(contract: Contract) -> int | None:
 
 
 def ticket_event_record(
-    *, ticket: Ticket, actor: User | None, action: str, old: str = "", new: str = "", actor_name: str = ""
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    action: str,
+    old: str = "",
+    new: str = "",
+    data: dict | None = None,
+    actor_name: str = "",
 ) -> TicketEvent:
-    """One row of the ticket's history: an action code with its old and new values (codes where there are
-        codes), shown in the reader's language by the pages. `actor_name` names an actor that is not a user (the
-    importer)."""
+    """One row of the ticket's history: an action code with its old and new values and `data` — codes, ids,
+    "true"/"false", ISO 8601 instants, never a sentence — drawn in the reader's language by `tickets.history`.
+    `actor_name` names an actor that is not a user (the importer)."""
     event = TicketEvent(
         ticket=ticket,
         actor=actor,
@@ -60,6 +67,7 @@ def ticket_event_record(
         action=action,
         old_value=old[:300],
         new_value=new[:300],
+        data=data or {},
     )
     event.full_clean()
     event.save()

@@ -86,7 +86,11 @@ def ticket_partner_access_set(*, ticket: Ticket, actor: User, allowed: bool) -> 
         old = ticket.partner_access
         ticket_touch(ticket, partner_access=allowed, partner_company_id=reseller_id)
         ticket_event_record(
-            ticket=ticket, actor=actor, action=EventAction.PARTNER_ACCESS, old=str(old), new=str(allowed)
+            ticket=ticket,
+            actor=actor,
+            action=EventAction.PARTNER_ACCESS,
+            old=str(old).lower(),
+            new=str(allowed).lower(),
         )
     return ticket
 

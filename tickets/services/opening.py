@@ -117,7 +117,7 @@ def _ticket_insert(
     )
     for email in ccs:
         TicketCc.objects.create(ticket=ticket, email=email)
-    ticket_event_record(ticket=ticket, actor=actor, action=EventAction.CREATED, new=ticket.get_source_display())
+    ticket_event_record(ticket=ticket, actor=actor, action=EventAction.CREATED, new=ticket.source)
     context = {"message": message, "attachments": list(message.attachments.all())}
     ticket_customers_notify(ticket=ticket, template="tickets/emails/ticket_created", context=context)
     _notify_engineers(
@@ -276,6 +276,6 @@ def ticket_legacy_create(
     attachment.full_clean()
     attachment.save()
     ticket_event_record(
-        ticket=ticket, actor=None, actor_name="import_legacy", action=EventAction.CREATED, new=Source.LEGACY.label
+        ticket=ticket, actor=None, actor_name="import_legacy", action=EventAction.CREATED, new=Source.LEGACY
     )
     return ticket

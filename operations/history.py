@@ -1,0 +1,118 @@
+"""The ticket history rows of service operations, drawn in the reader's language (`tickets.history`).
+
+A replacement row stores a step code in `new_value` (APPROVED, UPDATED, RETURN_OVERDUE) and its values in
+`data`: the replacement's id, ISO 8601 instants and, for an update, the fields it changed. An allowance row
+stores the kind's code and `{"used": n, "per_year": m}`.
+"""
+
+from django.utils.translation import gettext as _
+
+from tickets.history import BOTH, CUSTOMER, Described, HistoryKind, history_kind_register, instant
+from tickets.models import EventAction, TicketEvent, choice_label
+
+from .models import AllowanceKind, Replacement
+
+APPROVED = "approved"
+UPDATED = "updated"
+RETURN_OVERDUE = "return_overdue"
+
+_INSTANTS = {"shipped_at", "delivered_at", "returned_at", "return_due_at", "agreed_delivery_at"}
+
+
+def _field_label(name: str) -> str:
+    if name == "agreed_delivery_at":
+        return _("agreed delivery date")
+    if name == "delivery_outcome":
+        return _("delivery clock")
+    return str(Replacement._meta.get_field(name).verbose_name)
+
+
+def _value(name: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if name in _INSTANTS:
+        return instant(value)
+    if name == "delivery_outcome":
+        return {"met": _("met"), "missed": _("missed")}.get(value, value)
+    return str(value)
+
+
+def _replacement(event: TicketEvent) -> Described:
+    data = event.data or {}
+    if "text" in data:
+        # A row written before history was stored as codes whose sentence could not be read back: as it was.
+        return Described(what=_("replacement (RMA)"), after=data["text"])
+    number = data.get("replacement", "")
+    what = _("replacement (RMA)")
+    step = event.new_value
+    if step == APPROVED:
+        due = instant(data.get("due"))
+        after = _("Replacement %(id)s approved, delivery due %(due)s.") % {"id": number, "due": due}
+        if data.get("hezo_pays_return"):
+            payer = _("HEZO pays for returning the faulty unit.")
+        else:
+            payer = _("The return of the faulty unit is at your cost.")
+        sentence = _("HEZO approved a replacement device, to be delivered by %(due)s.") % {"due": due}
+        return Described(what=what, after=after, sentence=f"{sentence} {payer}")
+    if step == RETURN_OVERDUE:
+        due = instant(data.get("due"))
+        sentence = _("The faulty unit was due back by %(due)s and has not arrived yet.") % {"due": due}
+        return Described(what=what, before=_("Replacement %(id)s") % {"id": number}, after=sentence, sentence=sentence)
+    changes: dict = data.get("changes", {})
+    after = "; ".join(f"{_field_label(name)}: {_value(name, value)}" for name, value in changes.items())
+    sentences = []
+    link = None
+    carrier, tracking = data.get("carrier", ""), data.get("tracking_number", "")
+    if changes.get("shipped_at"):
+        if carrier or tracking:
+            sentences.append(
+                _("The replacement was shipped on %(when)s: %(carrier)s, tracking number %(tracking)s.")
+                % {"when": instant(changes["shipped_at"]), "carrier": carrier or "—", "tracking": tracking or "—"}
+            )
+        else:
+            sentences.append(_("The replacement was shipped on %(when)s.") % {"when": instant(changes["shipped_at"])})
+        url = Replacement(carrier=carrier, tracking_number=tracking).tracking_url
+        if url:
+            link = (url, _("Track the parcel"))
+    if changes.get("delivered_at"):
+        sentences.append(_("The replacement was delivered on %(when)s.") % {"when": instant(changes["delivered_at"])})
+        if changes.get("return_due_at"):
+            sentences.append(
+                _("Please return the faulty unit by %(due)s.") % {"due": instant(changes["return_due_at"])}
+            )
+    if changes.get("returned_at"):
+        sentences.append(
+            _("HEZO received the faulty unit back on %(when)s.") % {"when": instant(changes["returned_at"])}
+        )
+    if changes.get("agreed_delivery_at"):
+        sentences.append(
+            _("A later delivery date was agreed: %(when)s.") % {"when": instant(changes["agreed_delivery_at"])}
+        )
+    return Described(
+        what=what,
+        before=_("Replacement %(id)s") % {"id": number},
+        after=after,
+        sentence=" ".join(sentences),
+        link=link,
+    )
+
+
+def _allowance(event: TicketEvent) -> Described:
+    data = event.data or {}
+    if "text" in data:
+        return Described(what=_("allowance use"), after=data["text"])
+    label = choice_label(AllowanceKind, event.new_value)
+    used, per_year = data.get("used", "?"), data.get("per_year", "?")
+    sentence = _(
+        "Recorded against your contract's allowance: %(kind)s (%(used)s of %(per_year)s this contract year)."
+    ) % {
+        "kind": label,
+        "used": used,
+        "per_year": per_year,
+    }
+    return Described(what=_("allowance use"), after=f"{label} ({used}/{per_year})", sentence=sentence)
+
+
+def register() -> None:
+    history_kind_register(EventAction.REPLACEMENT, HistoryKind(_replacement, BOTH))
+    history_kind_register(EventAction.ALLOWANCE, HistoryKind(_allowance, frozenset({CUSTOMER})))
