@@ -146,11 +146,11 @@ def _created(event: TicketEvent) -> Described:
     source = choice_label(Source, event.new_value)
     who = person_name(event.actor_name)
     if event.new_value == Source.LEGACY:
-        sentence = _("The ticket was carried over from the previous portal.")
+        sentence = _("Ticket carried over from the previous portal.")
     elif event.new_value == Source.PHONE:
-        sentence = _("%(who)s opened the ticket after a phone call.") % {"who": who}
+        sentence = _("Ticket opened by %(who)s after a phone call.") % {"who": who}
     else:
-        sentence = _("%(who)s opened the ticket.") % {"who": who}
+        sentence = _("Ticket opened by %(who)s.") % {"who": who}
     return Described(what=_("opened"), after=source, sentence=sentence)
 
 
@@ -158,9 +158,9 @@ def _status(event: TicketEvent) -> Described:
     who = person_name(event.actor_name)
     old, new = event.old_value, event.new_value
     if new == Status.CLOSED:
-        sentence = _("%(who)s closed the ticket.") % {"who": who}
+        sentence = _("Ticket closed by %(who)s.") % {"who": who}
     elif old == Status.CLOSED:
-        sentence = _("%(who)s reopened the ticket.") % {"who": who}
+        sentence = _("Ticket reopened by %(who)s.") % {"who": who}
     else:
         sentence = _("Status changed from “%(old)s” to “%(new)s”.") % {
             "old": choice_label(Status, old),
@@ -173,7 +173,7 @@ def _status(event: TicketEvent) -> Described:
 
 def _priority(event: TicketEvent) -> Described:
     old, new = choice_label(Priority, event.old_value), choice_label(Priority, event.new_value)
-    sentence = _("%(who)s changed the priority from “%(old)s” to “%(new)s”.") % {
+    sentence = _("Priority changed from “%(old)s” to “%(new)s” by %(who)s.") % {
         "who": person_name(event.actor_name),
         "old": old,
         "new": new,
@@ -186,7 +186,7 @@ def _assignee(event: TicketEvent) -> Described:
 
 
 def _cc_added(event: TicketEvent) -> Described:
-    sentence = _("%(who)s added %(email)s to the copies.") % {
+    sentence = _("%(email)s added to the copies by %(who)s.") % {
         "who": person_name(event.actor_name),
         "email": event.new_value,
     }
@@ -194,7 +194,7 @@ def _cc_added(event: TicketEvent) -> Described:
 
 
 def _cc_removed(event: TicketEvent) -> Described:
-    sentence = _("%(who)s removed %(email)s from the copies.") % {
+    sentence = _("%(email)s removed from the copies by %(who)s.") % {
         "who": person_name(event.actor_name),
         "email": event.old_value,
     }
@@ -205,9 +205,9 @@ def _partner_access(event: TicketEvent) -> Described:
     granted = yes_no(event.new_value) == yes_no("true")
     who = person_name(event.actor_name)
     if granted:
-        sentence = _("%(who)s gave the reseller access to the ticket.") % {"who": who}
+        sentence = _("Access for the reseller granted by %(who)s.") % {"who": who}
     else:
-        sentence = _("%(who)s withdrew the reseller's access to the ticket.") % {"who": who}
+        sentence = _("Access for the reseller withdrawn by %(who)s.") % {"who": who}
     return Described(
         what=_("reseller access"), before=yes_no(event.old_value), after=yes_no(event.new_value), sentence=sentence
     )
@@ -226,7 +226,7 @@ def _reseller_changed(event: TicketEvent) -> Described:
 
 
 def _escalated(event: TicketEvent) -> Described:
-    sentence = _("%(who)s escalated the ticket: “%(reason)s”") % {
+    sentence = _("Ticket escalated by %(who)s: “%(reason)s”") % {
         "who": person_name(event.actor_name),
         "reason": event.new_value,
     }
