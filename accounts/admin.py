@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from contracts.admin import NotationSearchMixin
 from core.names import person_name
 
 from .clients import client_info
@@ -22,7 +23,7 @@ with contextlib.suppress(NotRegistered):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(NotationSearchMixin, DjangoUserAdmin):
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     ordering = ["email"]

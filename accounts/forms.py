@@ -129,9 +129,16 @@ class AdminUserCreationForm(BaseUserCreationForm):
 
 
 class AdminUserChangeForm(UserChangeForm):
+    # Typed as people write it (`PL 951-235-98-48`), stored as its 10 digits, as in registration (SPEC §2).
+    nip = forms.CharField(label=_("NIP"), max_length=20, required=False)
+
     class Meta:
         model = User
         fields = "__all__"
+
+    def clean_nip(self):
+        value = self.cleaned_data["nip"].strip()
+        return nip_parse(value) if value else ""
 
 
 class VerificationForm(forms.Form):
