@@ -3,7 +3,9 @@ import contextlib
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -15,7 +17,7 @@ from core.names import person_name
 from .clients import client_info
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import AuthEvent, User
-from .services import user_delete_anonymise, user_sessions_end
+from .services import password_changed_notify, user_delete_anonymise, user_sessions_end
 
 # Backup codes are accounts.otp_hashed's (hashed); django-otp's plain-text tokens must not come back by hand.
 with contextlib.suppress(NotRegistered):
@@ -77,6 +79,22 @@ class UserAdmin(NotationSearchMixin, DjangoUserAdmin):
             return False
         self.message_user(request, _("Only a superuser can do this to a superuser's account."), messages.ERROR)
         return True
+
+    def user_change_password(self, request, id, form_url=""):
+        # A password set here ends the account's other sessions as the portal's own change does: Django's session
+        # hash already refuses them; this takes them off "Your sessions", logs it and tells the account's address.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = self.get_object(request, unquote(id))
+                own = user.pk == request.user.pk
+                password_changed_notify(
+                    user=user,
+                    reset=False,
+                    client=client_info(request),
+                    keep_session_key=request.session.session_key if own else None,
+                )
+        return response
 
     @admin.action(description=_("End all sessions of the selected users"), permissions=["change"])
     def sessions_end(self, request, queryset):

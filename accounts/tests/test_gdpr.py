@@ -338,8 +338,9 @@ def test_a_deleted_persons_name_is_shown_in_the_readers_language(
     engineer.is_superuser = True  # the user list needs its permission
     engineer.save()
     page = login_with_otp(colleague, with_client=Client()).get(f"/tickets/{own.number}/").content.decode()
-    # Opened by (the reporter), and the author of the first message and of the reply on the colleague's ticket.
-    assert page.count(shown) == 2 and not_shown not in page
+    # Opened by (the reporter), the author of the first message, and the timeline's "opened by" and "added to the
+    # copies by".
+    assert page.count(shown) == 4 and not_shown not in page
     theirs = login_with_otp(colleague, with_client=Client()).get(f"/tickets/{tickets['theirs'].number}/")
     assert shown in theirs.content.decode()
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuthEvent, User
+from accounts.models import AuthEvent, User, UserSession
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tests.helpers import admin_change_data, password_step, reauthenticate, token_step, totp_code
 
@@ -228,3 +228,35 @@ def test_the_session_cookie_lasts_no_longer_than_the_absolute_timeout(client, cu
     assert response.status_code == 302
     assert settings.SESSION_COOKIE_AGE == 12 * 3600
     assert int(response.cookies["sessionid"]["max-age"]) == 12 * 3600
+
+
+def test_a_password_set_in_admin_ends_the_accounts_sessions_and_tells_the_owner(
+    customer, colleague, login_with_otp, outbox
+):
+    """Django's session hash already refuses the old sessions; they also leave "Your sessions", the log says why
+    and the account's address gets the notice, as after a change in the portal."""
+    admin_user = UserFactory(email="szef@myhezo.example", is_staff=True, is_superuser=True)
+    engineer = login_with_otp(admin_user, with_client=Client())
+    live = login_with_otp(customer, with_client=Client())
+    untouched = login_with_otp(colleague, with_client=Client())
+    assert UserSession.objects.filter(user=customer).count() == 1
+    outbox.mark()
+    new_password = "Zupełnie-nowe-hasło-2026"
+    response = engineer.post(
+        f"/admin/accounts/user/{customer.pk}/password/", {"password1": new_password, "password2": new_password}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert User.objects.get(pk=customer.pk).check_password(new_password)
+    assert live.get("/dashboard/").status_code == 302 and not logged_in(live)
+    assert not UserSession.objects.filter(user=customer).exists()
+    assert AuthEvent.objects.filter(user=customer, kind=AuthEvent.Kind.PASSWORD_CHANGED).exists()
+    assert [e.template for e in outbox.all()] == ["accounts/emails/password_changed"]
+    assert outbox.all()[0].to == [customer.email]
+    # The engineer's own session and the colleague's are untouched.
+    assert engineer.get("/admin/").status_code == 200 and untouched.get("/dashboard/").status_code == 200
+
+    # A refused form changes nothing and ends nothing.
+    again = login_with_otp(User.objects.get(pk=customer.pk), with_client=Client())
+    response = engineer.post(f"/admin/accounts/user/{customer.pk}/password/", {"password1": "a", "password2": "b"})
+    assert response.status_code == 200
+    assert again.get("/dashboard/").status_code == 200 and UserSession.objects.filter(user=customer).count() == 1
