@@ -135,7 +135,7 @@ def test_removing_the_reseller_withdraws_the_consent_and_the_history_shows_it_tr
     event = TicketEvent.objects.get(ticket=world["shared"], action=EventAction.RESELLER_CHANGED)
     assert (event.old_value, event.new_value) == ("Arkanet Sp. z o.o.", "")
     desk = world["clients"]["admin"].get(world["shared"].get_desk_url()).content.decode()
-    assert "zmiana partnera: dostęp cofnięty" in desk  # the engineer's language: Polish
+    assert "Zmiana partnera: dostęp cofnięty" in desk  # the engineer's language: Polish
 
 
 @pytest.mark.django_db

@@ -28,7 +28,10 @@ CUSTOMER_PAGES = {
     "/tickets/": (5, "user and device, contract filter options, count, rows, serial line counts"),
     "/tickets/?q=vpn&status=open": (5, "the same, searched and filtered"),
     "/tickets/?contract=A100001&priority=critical": (5, "the same, filtered"),
-    "/tickets/{number}/": (7, "user and device, ticket, messages with files, clocks, replacements, CCs, reads"),
+    "/tickets/{number}/": (
+        8,
+        "user and device, ticket, messages with files, timeline, clocks, replacements, CCs, reads",
+    ),
     "/tickets/new/": (2, "user and device, contract lines with serial counts"),
     "/tickets/new/?contract=A100001": (3, "the same, and whether the chosen contract is the user's"),
     "/accounts/settings/": (2, "user and device, the user's live sessions"),
@@ -38,8 +41,8 @@ PARTNER_PAGES = {
     "/dashboard/": (2, "user and device, the partner's company"),
     "/tickets/": (5, "user and device, contract filter options, count, rows, serial line counts"),
     "/tickets/{number}/": (
-        6,
-        "user and device, ticket, the read log written, messages with files, clocks, replacements",
+        7,
+        "user and device, ticket, the read log written, messages with files, timeline, clocks, replacements",
     ),
 }
 ENGINEER_PAGES = {
