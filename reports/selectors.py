@@ -21,7 +21,7 @@ from datetime import date, datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth, Upper
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Company, Contract
@@ -112,14 +112,16 @@ class ReportFilter:
 
 def _scope(report_filter: ReportFilter, *, company: str, contract: str) -> Q:
     """The company and contract filters as a condition on a source whose company is at `company` and contract at
-    `contract` (field paths)."""
+    `contract` (field paths). The company is matched in the same query (a subquery): by a part of its name in any
+    case (Polish letters too: upper case on both sides, as the ticket search does) or by its NIP in any notation."""
     condition = Q()
     term = report_filter.company.strip()
     if term:
-        by_company = Q(**{f"{company}__name__icontains": term})
+        matches = Q(name_upper__contains=Upper(Value(term)))
         with contextlib.suppress(ValidationError):
-            by_company |= Q(**{f"{company}__nip": nip_parse(term)})
-        condition &= by_company
+            matches |= Q(nip=nip_parse(term))
+        companies = Company.objects.annotate(name_upper=Upper("name")).filter(matches).values("pk")
+        condition &= Q(**{f"{company}__in": companies})
     if report_filter.contract:
         condition &= Q(**{f"{contract}__number": report_filter.contract})
     return condition
