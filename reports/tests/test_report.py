@@ -191,7 +191,7 @@ def test_the_csv_header_is_in_the_engineers_language(known, manager, login_with_
     manager.save()
     table = list(csv.reader(io.StringIO(login_with_otp(manager).get(CSV_URL).content.decode("utf-8-sig"))))
     assert table[0][:6] == ["Firma", "NIP", "Umowa", "Miesiąc", "zgłoszenia otwarte", "zgłoszenia zamknięte"]
-    assert "pierwsza odpowiedź: dotrzymano" in table[0]
+    assert "pierwsza reakcja: dotrzymano" in table[0]
 
 
 @pytest.mark.parametrize(
@@ -249,7 +249,7 @@ def test_bad_filters_are_explained_in_polish(known, manager, login_with_otp, fro
     assert response.status_code == 400
     html = response.content.decode()
     assert "Podaj miesiąc jako rok i miesiąc, na przykład 2026-03." in html
-    assert "Numer umowy to jedna litera i sześć cyfr, na przykład A123456." in html
+    assert "Numer umowy to jedna wielka litera i sześć cyfr, na przykład A123456." in html
 
 
 def test_who_may_open_the_report(known, manager, login_with_otp, cast, frozen):
