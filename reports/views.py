@@ -8,12 +8,18 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .forms import ReportFilterForm
+from .forms import ReportFilterForm, default_months
 from .selectors import report_build
 
 
 def _form(request: HttpRequest) -> ReportFilterForm:
-    return ReportFilterForm(request.GET, today=timezone.localdate())
+    """The filters from the query string; months not given are the last 12 (shown filled in)."""
+    today = timezone.localdate()
+    data = request.GET.copy()
+    default_from, default_to = default_months(today)
+    data.setdefault("month_from", f"{default_from:%Y-%m}")
+    data.setdefault("month_to", f"{default_to:%Y-%m}")
+    return ReportFilterForm(data, today=today)
 
 
 def report_page(request: HttpRequest, *, context: dict, status: int = 200) -> TemplateResponse:
