@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
 from django.urls import path
 
 from . import views
@@ -27,13 +28,16 @@ class ReportAdmin(admin.ModelAdmin):
             path("csv/", self.admin_site.admin_view(self.csv_view), name="{}_{}_csv".format(*info)),
         ]
 
-    def _context(self, request) -> dict:
+    def _open(self, request, view):
+        """Those without `reports.view_report` are refused (403) before anything else; the report is only read."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return {**self.admin_site.each_context(request), "opts": self.opts}
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return view(request, context={**self.admin_site.each_context(request), "opts": self.opts})
 
     def report_view(self, request):
-        return views.report_page(request, context=self._context(request))
+        return self._open(request, views.report_page)
 
     def csv_view(self, request):
-        return views.report_csv(request, context=self._context(request))
+        return self._open(request, views.report_csv)
