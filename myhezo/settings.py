@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "operations",
     "migration",
     "portal",
+    # The reports for account managers (admin pages).
+    "reports",
     # Made-up data for `make run` (demo_data) and the benchmarks (bench_seed).
     "demo",
 ]

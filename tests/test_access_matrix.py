@@ -317,7 +317,12 @@ BACK_OFFICE = {
     "admin/tickets/ticket/<int:pk>/rma_approve/":               ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
     "admin/tickets/ticket/<int:pk>/rma_update/":                ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
     "admin/tickets/ticket/<int:pk>/allowance_use/":             ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
+    # The report for account managers: `reports.view_report` (the Engineers group; a superuser here), read only.
+    "admin/reports/report/":                                    ((*NON_STAFF, E403, OK), (*NON_STAFF, E403, E405)),
+    "admin/reports/report/csv/":                                ((*NON_STAFF, E403, OK), (*NON_STAFF, E403, E405)),
 }
+# Model admins that are a page rather than a list of objects (no add, change or delete): their URLs are above.
+PAGE_ADMINS = {"reports.report"}
 
 # Every registered model admin: what the engineer and the superuser may do (view, add, change, delete).
 ADMIN_MODELS = {
@@ -419,7 +424,11 @@ def served_routes() -> list[str]:
 
 
 def registered_admin_models() -> set[str]:
-    return {model._meta.label_lower for model in apps.get_models() if admin.site.is_registered(model)}
+    return {
+        model._meta.label_lower
+        for model in apps.get_models()
+        if admin.site.is_registered(model) and model._meta.label_lower not in PAGE_ADMINS
+    }
 
 
 # --- The world ----------------------------------------------------------------------------------------
