@@ -393,9 +393,8 @@ class CannedReply(models.Model):
     def clean(self) -> None:
         errors = {}
         for field in ("text_pl", "text_en"):
-            unknown = sorted(
-                {name for name in CANNED_PLACEHOLDER_RE.findall(getattr(self, field)) if name not in CANNED_PLACEHOLDERS}
-            )
+            used = set(CANNED_PLACEHOLDER_RE.findall(getattr(self, field)))
+            unknown = sorted(used - CANNED_PLACEHOLDERS.keys())
             if unknown:
                 errors[field] = ValidationError(
                     _("Unknown placeholder %(unknown)s: use only %(known)s."),

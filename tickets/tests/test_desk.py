@@ -105,9 +105,7 @@ def test_a_canned_reply_switched_off_meanwhile_is_explained_not_inserted(desk, t
         assert "That canned reply is no longer available." in page
 
 
-def test_the_engineers_group_keeps_canned_replies_and_an_unknown_placeholder_is_refused_in_admin(
-    cast, login_with_otp
-):
+def test_the_engineers_group_keeps_canned_replies_and_an_unknown_placeholder_is_refused_in_admin(cast, login_with_otp):
     without_group = login_with_otp(cast["engineer"])
     assert without_group.get("/admin/tickets/cannedreply/").status_code == 403
     member = UserFactory(email="grupa@myhezo.example", is_staff=True)
@@ -201,7 +199,9 @@ def test_the_page_costs_the_same_queries_with_more_messages_tickets_and_lines(
         assert desk.get(url(ticket)).status_code == 200
 
     for number in range(3):
-        services.ticket_engineer_reply(ticket=ticket, engineer=cast["engineer"], body=f"Notatka {number}", internal=True)
+        services.ticket_engineer_reply(
+            ticket=ticket, engineer=cast["engineer"], body=f"Notatka {number}", internal=True
+        )
         services.ticket_engineer_reply(
             ticket=ticket, engineer=cast["engineer"], body=f"Odpowiedź {number}", attachments=[upload()]
         )
