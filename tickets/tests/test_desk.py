@@ -70,8 +70,12 @@ def test_a_canned_reply_with_an_unknown_placeholder_is_refused_with_the_known_on
     with pytest.raises(ValidationError) as refused:
         services.canned_reply_upsert(title="Zła", text_pl="Dzień dobry {klient}", text_en="Hello {customer} {serial}")
     errors = refused.value.message_dict
-    assert errors["text_pl"] == ["Unknown placeholder {klient}: use only {ticket}, {customer}, {contract}, {device}."]
-    assert errors["text_en"] == ["Unknown placeholder {serial}: use only {ticket}, {customer}, {contract}, {device}."]
+    assert errors["text_pl"] == [
+        "Nieznane pole do wstawienia {klient}: można używać tylko {ticket}, {customer}, {contract}, {device}."
+    ]
+    assert errors["text_en"] == [
+        "Nieznane pole do wstawienia {serial}: można używać tylko {ticket}, {customer}, {contract}, {device}."
+    ]
     assert not CannedReply.objects.exists()
     # Braces that are no placeholder (a config snippet) are text.
     services.canned_reply_upsert(title="Konfiguracja", text_pl="config { set x }", text_en="config { set x }")
@@ -102,7 +106,7 @@ def test_a_canned_reply_switched_off_meanwhile_is_explained_not_inserted(desk, t
     for canned_id in (canned.pk, "x1", "99999"):
         page = desk.get(url(ticket) + f"?canned={canned_id}", follow=True).content.decode()
         assert textarea(page, "reply_body") == ""
-        assert "That canned reply is no longer available." in page
+        assert "Ta gotowa odpowiedź nie jest już dostępna." in page
 
 
 def test_the_engineers_group_keeps_canned_replies_and_an_unknown_placeholder_is_refused_in_admin(cast, login_with_otp):
@@ -115,7 +119,7 @@ def test_the_engineers_group_keeps_canned_replies_and_an_unknown_placeholder_is_
     assert "{customer}" in page  # the placeholders are documented on the form
     data = {"title": "Restart", "text_pl": "Proszę {zrestartować}", "text_en": "Please restart", "ordering": "1"}
     response = client.post("/admin/tickets/cannedreply/add/", {**data, "active": "on"})
-    assert "Unknown placeholder {zrestartować}" in response.content.decode()
+    assert "Nieznane pole do wstawienia {zrestartować}" in response.content.decode()
     data["text_pl"] = "Proszę zrestartować {device}"
     assert client.post("/admin/tickets/cannedreply/add/", {**data, "active": "on"}).status_code == 302
     assert CannedReply.objects.get().text_pl == "Proszę zrestartować {device}"
@@ -128,7 +132,7 @@ def test_the_two_composers_post_a_reply_the_customer_sees_and_a_note_they_never_
     desk, cast, ticket, outbox, login_with_otp
 ):
     page = desk.get(url(ticket)).content.decode()
-    assert "Send reply to the customer" in page and "Add internal note" in page
+    assert "Wyślij odpowiedź do klienta" in page and "Dodaj notatkę wewnętrzną" in page
     assert 'name="internal"' not in page  # no checkbox decides what a message is
 
     outbox.mark()
