@@ -5,4 +5,4 @@ from tickets.admin import DeskPanel, TicketAdmin
 
 from .selectors import clocks_desk_panel
 
-TicketAdmin.desk_panel_register(DeskPanel(template="sla/_desk_clocks.html", context=clocks_desk_panel))
+TicketAdmin.desk_panel_register(DeskPanel(template="sla/_desk_clocks.html", context=clocks_desk_panel, slot="top"))

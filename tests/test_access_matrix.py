@@ -310,6 +310,7 @@ BACK_OFFICE = {
     "admin/accounts/user/<id>/password/":                       ((*NON_STAFF, E403, OK), (*NON_STAFF, E403, OK)),
     "admin/tickets/ticket/attachments/<int:attachment_id>/":    ((*NON_STAFF, OK, OK), (*NON_STAFF, OK, OK)),
     "admin/tickets/ticket/<int:pk>/reply/":                     ((*NON_STAFF, E405, E405), (*NON_STAFF, E400, E400)),
+    "admin/tickets/ticket/<int:pk>/note/":                      ((*NON_STAFF, E405, E405), (*NON_STAFF, E400, E400)),
     "admin/tickets/ticket/<int:pk>/assign/":                    ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
     "admin/tickets/ticket/<int:pk>/status/":                    ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
     "admin/tickets/ticket/<int:pk>/priority/":                  ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
@@ -337,6 +338,7 @@ ADMIN_MODELS = {
     "contracts.serviceplan":      ("",      "vacd"),
     "contracts.contract":         ("",      "vacd"),
     "tickets.ticket":             ("vac",   "vac"),   # the desk: nobody deletes a ticket
+    "tickets.cannedreply":        ("",      "vacd"),  # the Engineers group's permissions give them to engineers
     "operations.replacement":     ("v",     "v"),     # written through the ticket desk only
     "operations.allowanceuse":    ("v",     "v"),
     "operations.planallowance":   ("",      "vacd"),
@@ -566,6 +568,9 @@ def build_world() -> World:
             "contracts.serviceplan": ServicePlan.objects.get(pk=contract_a.plan_id),
             "contracts.contract": contract_a,
             "tickets.ticket": ticket,
+            "tickets.cannedreply": services.canned_reply_upsert(
+                title="Prośba o logi", text_pl="Proszę o logi {device}.", text_en="Please send logs of {device}."
+            ),
             "operations.replacement": replacement,
             "operations.allowanceuse": allowance_use,
             "operations.planallowance": PlanAllowance.objects.filter(plan_id=contract_a.plan_id).earliest("pk"),

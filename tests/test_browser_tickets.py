@@ -82,11 +82,10 @@ def test_customer_and_engineer_work_a_ticket_through_its_life(
     desk = browser_page(locale="pl-PL")
     log_in(desk, engineer, f"/admin/tickets/ticket/{ticket.pk}/change/")
     assert ticket.number in desk.locator("#content").inner_text()
-    desk.locator('[name="body"]').first.fill(REPLY)
-    desk.get_by_role("button", name="Zapisz wiadomość").click()
-    desk.locator('[name="body"]').first.fill(NOTE)
-    desk.get_by_label("Notatka wewnętrzna").check()
-    desk.get_by_role("button", name="Zapisz wiadomość").click()
+    desk.locator("#reply_body").fill(REPLY)
+    desk.get_by_role("button", name="Wyślij odpowiedź do klienta").click()
+    desk.locator("#note_body").fill(NOTE)
+    desk.get_by_role("button", name="Dodaj notatkę wewnętrzną").click()
     assert NOTE in desk.locator("#content").inner_text()
 
     # --- the customer sees the reply, never the note; closes and reopens -------------------------------

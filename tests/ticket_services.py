@@ -100,6 +100,9 @@ def candidates(s: dict, service: str) -> dict:
         "conversation_file": [default_storage.save("legacy/conversation.pdf", ContentFile(b"%PDF-1.4\n"))],
         "conversation_name": ["L-1.pdf"],
         "conversation_size": [9],
+        # a canned reply kept in admin (it changes no ticket)
+        "text_pl": ["Dzień dobry {customer}, w sprawie zgłoszenia {ticket}"],
+        "text_en": ["Hello {customer}, about ticket {ticket}"],
     }
 
 

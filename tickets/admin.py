@@ -4,7 +4,7 @@ the ticket and hands forms to the services."""
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -28,8 +28,15 @@ from core.dates import datetime_display
 from . import services
 from .forms import AssignForm, EngineerReplyForm, PhoneContactForm, PhoneIntakeForm, PriorityForm, StatusForm
 from .history import history_for_desk
-from .models import Attachment, Status, Ticket
-from .selectors import tickets_with_line_notation
+from .models import Attachment, CannedReply, Status, Ticket
+from .selectors import (
+    canned_replies_active,
+    canned_reply_for_ticket,
+    customer_language,
+    desk_contract_lines,
+    desk_other_open_tickets,
+    tickets_with_line_notation,
+)
 from .views import attachment_response
 
 
@@ -108,11 +115,14 @@ def _when(value) -> str:
 class DeskPanel:
     """A box that an app above `tickets` adds to the engineers' ticket page (README "Layers"): drawn from
     `template` with `context(ticket)`, its POST views at `<pk>/<name>/` (URL name `admin:tickets_ticket_<name>`)
-    from `views(ticket_admin)`. Registered with `TicketAdmin.desk_panel_register` in that app's admin.py."""
+    from `views(ticket_admin)`. Registered with `TicketAdmin.desk_panel_register` in that app's admin.py.
+    `slot` places it: "top" (beside the ticket's facts, above everything), "main" (under the composers, above
+    the dialog) or "side" (the side column, before the History)."""
 
     template: str
     context: Callable[[Ticket], dict]
     views: Callable[["TicketAdmin"], list[tuple[str, Callable]]] | None = None
+    slot: Literal["top", "main", "side"] = "side"
 
 
 @admin.register(Ticket)
@@ -203,6 +213,7 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
 
         actions = [
             ("reply", self.reply_view),
+            ("note", self.note_view),
             ("assign", self.assign_view),
             ("status", self.status_view),
             ("priority", self.priority_view),
@@ -249,7 +260,16 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise Http404
-        return self._desk(request, self.desk_ticket(object_id))
+        ticket = self.desk_ticket(object_id)
+        reply_form = None
+        if canned_id := request.GET.get("canned"):
+            # A canned reply chosen on the page: in the reply composer, in the customer's language, to edit.
+            text = canned_reply_for_ticket(canned_id=canned_id, ticket=ticket)
+            if text is None:
+                messages.error(request, gettext("That canned reply is no longer available."))
+            else:
+                reply_form = EngineerReplyForm(auto_id="reply_%s", initial={"body": text})
+        return self._desk(request, ticket, reply_form=reply_form)
 
     def _desk(self, request, ticket, **forms):
         dialog = ticket.messages.prefetch_related(
@@ -263,15 +283,24 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
             "dialog": dialog,
             "ccs": list(ticket.ccs.all()),
             "events": history_for_desk(list(ticket.events.all())),
-            "reply_form": forms.get("reply_form") or EngineerReplyForm(),
+            "reply_form": forms.get("reply_form") or EngineerReplyForm(auto_id="reply_%s"),
+            "note_form": forms.get("note_form") or EngineerReplyForm(auto_id="note_%s"),
+            "canned_replies": canned_replies_active(),
+            "customer_language": customer_language(ticket),
+            "other_tickets": desk_other_open_tickets(ticket),
+            "contract_lines": desk_contract_lines(ticket),
             "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
             "status_form": StatusForm(initial={"status": ticket.status}),
             "priority_form": PriorityForm(initial={"priority": ticket.priority}),
-            "phone_form": forms.get("phone_form") or PhoneContactForm(),
+            "phone_form": forms.get("phone_form") or PhoneContactForm(auto_id="phone_%s"),
             **{name: value for panel in self.desk_panels for name, value in panel.context(ticket).items()},
-            "desk_panel_templates": [panel.template for panel in self.desk_panels],
+            **{
+                f"desk_panels_{slot}": [panel.template for panel in self.desk_panels if panel.slot == slot]
+                for slot in ("top", "main", "side")
+            },
         }
-        return TemplateResponse(request, "admin/tickets/ticket/desk.html", context, status=400 if forms else 200)
+        refused = any(form is not None and form.is_bound for form in forms.values())  # a form sent back with errors
+        return TemplateResponse(request, "admin/tickets/ticket/desk.html", context, status=400 if refused else 200)
 
     def desk_redirect(self, ticket):
         """Back to the ticket's desk page (after a POST, with its message)."""
@@ -288,30 +317,39 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
         return self.desk_redirect(ticket)
 
     def reply_view(self, request, pk):
+        """The "Reply to the customer" composer: a public message, e-mailed to the reporter and the CCs."""
+        return self._compose(request, pk, internal=False)
+
+    def note_view(self, request, pk):
+        """The "Internal note" composer: for engineers only, e-mailed to nobody."""
+        return self._compose(request, pk, internal=True)
+
+    def _compose(self, request, pk, *, internal: bool):
         ticket = self.desk_ticket(pk)
-        form = EngineerReplyForm(request.POST, request.FILES)
+        name = "note" if internal else "reply"
+        form = EngineerReplyForm(request.POST, request.FILES, auto_id=f"{name}_%s")
         if form.is_valid():
             try:
                 services.ticket_engineer_reply(
                     ticket=ticket,
                     engineer=request.user,
                     body=form.cleaned_data["body"],
-                    internal=form.cleaned_data["internal"],
+                    internal=internal,
                     attachments=form.cleaned_data["attachments"],
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                if form.cleaned_data["internal"]:
+                if internal:
                     messages.success(request, gettext("The internal note has been added."))
                 else:
                     messages.success(request, gettext("The reply has been sent to the customer."))
                 return self.desk_redirect(ticket)
-        return self._desk(request, ticket, reply_form=form)
+        return self._desk(request, ticket, **{f"{name}_form": form})
 
     def phone_view(self, request, pk):
         ticket = self.desk_ticket(pk)
-        form = PhoneContactForm(request.POST)
+        form = PhoneContactForm(request.POST, auto_id="phone_%s")
         if form.is_valid():
             services.ticket_phone_contact_log(ticket=ticket, engineer=request.user, body=form.cleaned_data["body"])
             messages.success(request, gettext("The phone contact has been logged."))
@@ -400,3 +438,14 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/tickets/ticket/phone_intake.html", context, status=400 if form.errors else 200
         )
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """Canned replies: PL/EN pairs with placeholders, offered on every ticket page (SPEC §7)."""
+
+    list_display = ["title", "ordering", "active"]
+    list_editable = ["ordering", "active"]
+    list_filter = ["active"]
+    search_fields = ["title", "text_pl", "text_en"]
+    fields = ["title", "text_pl", "text_en", "ordering", "active"]

@@ -196,8 +196,10 @@ class TicketFilterForm(forms.Form):
 
 
 class EngineerReplyForm(forms.Form):
-    body = forms.CharField(label=_("Text"), max_length=20000, widget=forms.Textarea(attrs={"rows": 6, "cols": 80}))
-    internal = forms.BooleanField(label=_("Internal note (only engineers see it; nobody is e-mailed)"), required=False)
+    """One composer of the desk: whether it writes a public reply or an internal note is fixed by the view it
+    posts to (`TicketAdmin.reply_view` / `note_view`), never by a field. `auto_id` tells the two apart on a page."""
+
+    body = forms.CharField(label=_("Text"), max_length=20000, widget=forms.Textarea(attrs={"rows": 6}))
     attachments = attachments_field()
 
 
@@ -223,7 +225,7 @@ class PriorityForm(forms.Form):
 
 class PhoneContactForm(forms.Form):
     body = forms.CharField(
-        label=_("What was said on the phone"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3, "cols": 80})
+        label=_("What was said on the phone"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 

@@ -1,11 +1,14 @@
+import re
 import uuid
 from datetime import datetime
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Concat, Upper
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Company, Contract, ContractLine, Priority
@@ -354,3 +357,59 @@ class PartnerReadLog(models.Model):
     def reader_name(self) -> str:
         """The reader's name as the customer sees it: the person's name, else their address."""
         return self.user.get_full_name()
+
+
+# The placeholders a canned reply may use, each with what it is replaced by (`tickets.selectors.canned_reply_text`).
+CANNED_PLACEHOLDERS = {
+    "ticket": _("the ticket's number"),
+    "customer": _("the reporter's name"),
+    "contract": _("the contract's number"),
+    "device": _("the device's serial number in the (H)/(Hn) notation"),
+}
+CANNED_PLACEHOLDER_RE = re.compile(r"\{([^{}\s]*)\}")
+
+
+def canned_placeholders_help() -> str:
+    return _("Placeholders: %(list)s. Anything else in braces is refused.") % {
+        "list": ", ".join(f"{{{name}}} – {label}" for name, label in CANNED_PLACEHOLDERS.items())
+    }
+
+
+class CannedReply(models.Model):
+    """A ready answer kept as a Polish and English pair (SPEC §7): an engineer inserts it into the reply to the
+    customer in the customer's language, placeholders filled, and edits it before sending."""
+
+    title = models.CharField(_("title"), max_length=200)
+    text_pl = models.TextField(_("text in Polish"), help_text=lazy(canned_placeholders_help, str)())
+    text_en = models.TextField(_("text in English"), help_text=lazy(canned_placeholders_help, str)())
+    active = models.BooleanField(_("active"), default=True, help_text=_("Only active replies are offered on tickets."))
+    ordering = models.PositiveIntegerField(_("order"), default=0, help_text=_("Lower numbers come first."))
+
+    class Meta:
+        ordering = ["ordering", "title", "pk"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors = {}
+        for field in ("text_pl", "text_en"):
+            used = set(CANNED_PLACEHOLDER_RE.findall(getattr(self, field)))
+            unknown = sorted(used - CANNED_PLACEHOLDERS.keys())
+            if unknown:
+                errors[field] = ValidationError(
+                    _("Unknown placeholder %(unknown)s: use only %(known)s."),
+                    code="canned_placeholder",
+                    params={
+                        "unknown": ", ".join(f"{{{name}}}" for name in unknown),
+                        "known": ", ".join(f"{{{name}}}" for name in CANNED_PLACEHOLDERS),
+                    },
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def text(self, language: str) -> str:
+        """The text in `language` ("pl" or "en"); Polish for anything else."""
+        return self.text_en if language == "en" else self.text_pl

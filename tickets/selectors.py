@@ -14,9 +14,21 @@ from django.http import Http404
 from accounts.models import User
 from contracts.models import Contract, ContractLine, Priority, serial_line_count
 from contracts.notation import serial_display, serial_parse
+from core.names import person_name
 
 from .links import ticket_url
-from .models import PUBLIC_KINDS, Attachment, Message, PartnerReadLog, Source, Status, Ticket, choice_label
+from .models import (
+    CANNED_PLACEHOLDER_RE,
+    PUBLIC_KINDS,
+    Attachment,
+    CannedReply,
+    Message,
+    PartnerReadLog,
+    Source,
+    Status,
+    Ticket,
+    choice_label,
+)
 
 
 def tickets_with_line_notation(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -391,3 +403,53 @@ def ticket_data_for_export(user: User) -> dict:
             for read in reads
         ],
     }
+
+
+# --- the engineers' desk ---------------------------------------------------------------------------------
+
+
+def desk_other_open_tickets(ticket: Ticket) -> list[Ticket]:
+    """The company's other open tickets, the one due soonest first (the desk's side column)."""
+    return list(
+        Ticket.objects.filter(company_id=ticket.company_id)
+        .exclude(status=Status.CLOSED)
+        .exclude(pk=ticket.pk)
+        .only("pk", "number", "title", "priority", "status", "sla_next_due_at")
+        .order_by(F("sla_next_due_at").asc(nulls_last=True), "-pk")
+    )
+
+
+def desk_contract_lines(ticket: Ticket) -> list[ContractLine]:
+    """The ticket's contract's lines, their serials in the (H)/(Hn) notation without a query per line."""
+    return list(ContractLine.objects.with_serial_line_count().filter(contract_id=ticket.contract_id).order_by("pk"))
+
+
+def customer_language(ticket: Ticket) -> str:
+    """The language the customer reads: the reporter's preferred one, else the ticket's (a phone-intake caller)."""
+    reporter = ticket.reporter
+    return reporter.language if reporter is not None and reporter.is_active else ticket.language
+
+
+def canned_replies_active() -> list[CannedReply]:
+    return list(CannedReply.objects.filter(active=True).only("pk", "title"))
+
+
+def canned_reply_text(*, canned: CannedReply, ticket: Ticket) -> str:
+    """The canned reply in the customer's language, its placeholders filled for `ticket`."""
+    values = {
+        "ticket": ticket.number,
+        "customer": person_name(ticket.reporter_name),
+        "contract": ticket.contract.number,
+        "device": ticket.device,
+    }
+    return CANNED_PLACEHOLDER_RE.sub(
+        lambda match: values.get(match.group(1), match.group(0)), canned.text(customer_language(ticket))
+    )
+
+
+def canned_reply_for_ticket(*, canned_id: str, ticket: Ticket) -> str | None:
+    """The text of the active canned reply `canned_id` (as typed in a URL) for `ticket`, or None."""
+    if not canned_id.isascii() or not canned_id.isdigit():
+        return None
+    canned = CannedReply.objects.filter(pk=int(canned_id), active=True).first()
+    return None if canned is None else canned_reply_text(canned=canned, ticket=ticket)

@@ -26,6 +26,20 @@ def test_demo_customer_logs_in_with_the_printed_backup_code_and_sees_demo_contra
     assert "Tunel IPsec do oddziału rozłącza się co kilka godzin" in tickets
 
 
+def test_demo_data_seeds_two_canned_replies_once_that_fill_in_for_the_demo_ticket(settings):
+    from tickets.models import CannedReply, Ticket
+    from tickets.selectors import canned_reply_text
+
+    settings.DEBUG = True
+    call_command("demo_data")
+    call_command("demo_data")  # again: updated, not doubled
+    replies = list(CannedReply.objects.filter(active=True))
+    assert [reply.title for reply in replies] == ["Prośba o logi i konfigurację", "Zalecana aktualizacja firmware"]
+    ticket = Ticket.objects.get()
+    text = canned_reply_text(canned=replies[0], ticket=ticket)
+    assert text.startswith("Dzień dobry Anna Klientka,") and ticket.number in text and ticket.device in text
+
+
 def test_demo_data_refuses_to_load_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError):

@@ -5,6 +5,7 @@ The building blocks of a ticket change (`ticket_lock`, `ticket_actor_check`, `ti
 too (operations, migration)."""
 
 from .base import emails_clean
+from .canned import canned_reply_upsert
 from .changes import (
     ticket_assign,
     ticket_cc_add,
@@ -21,6 +22,7 @@ from .status import ALLOWED_MOVES, ticket_close, ticket_reopen, ticket_status_ch
 
 __all__ = [
     "ALLOWED_MOVES",
+    "canned_reply_upsert",
     "contract_line_for_serial",
     "emails_clean",
     "partner_read_record",

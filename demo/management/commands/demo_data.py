@@ -13,7 +13,7 @@ from accounts.services import backup_codes_set
 from contracts.models import ContractLine
 from contracts.services import LineData, company_upsert, contract_upsert
 from tickets.models import Ticket
-from tickets.services import ticket_create, ticket_engineer_reply
+from tickets.services import canned_reply_upsert, ticket_create, ticket_engineer_reply
 
 DEMO_PASSWORD = "demo-hezo-portal"  # noqa: S105 - public by design; loads only with DEBUG
 DEMO_COMPANY = {"nip": "7771234509", "name": "Demo Systemy Sp. z o.o."}
@@ -36,6 +36,40 @@ DEMO_CONTRACTS = [
 # Public demo second factor: add the secret to an authenticator app, or log in with the backup code
 # (each run of this command issues it again).
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - public demo, as above
+# Two canned replies for the desk (SPEC §7), with the placeholders an engineer uses most.
+DEMO_CANNED_REPLIES = [
+    {
+        "title": "Prośba o logi i konfigurację",
+        "text_pl": (
+            "Dzień dobry {customer},\n\ndziękujemy za zgłoszenie {ticket}. Aby zdiagnozować problem z urządzeniem "
+            "{device} (umowa {contract}), prosimy o przesłanie w odpowiedzi na tę wiadomość:\n"
+            "- pliku konfiguracji (System > Configuration > Backup),\n"
+            "- wyniku poleceń `get system status` i `diagnose debug crashlog read`.\n\nPozdrawiamy,\nzespół HEZO"
+        ),
+        "text_en": (
+            "Hello {customer},\n\nthank you for ticket {ticket}. To diagnose the problem with device {device} "
+            "(contract {contract}), please reply to this message with:\n"
+            "- the configuration file (System > Configuration > Backup),\n"
+            "- the output of `get system status` and `diagnose debug crashlog read`.\n\nKind regards,\nthe HEZO team"
+        ),
+        "ordering": 10,
+    },
+    {
+        "title": "Zalecana aktualizacja firmware",
+        "text_pl": (
+            "Dzień dobry {customer},\n\nproblem opisany w zgłoszeniu {ticket} jest usuwany w nowszej wersji "
+            "firmware. Zalecamy aktualizację urządzenia {device} w oknie serwisowym, po wykonaniu kopii "
+            "konfiguracji. Prosimy o informację, czy po aktualizacji problem ustąpił.\n\nPozdrawiamy,\nzespół HEZO"
+        ),
+        "text_en": (
+            "Hello {customer},\n\nthe problem described in ticket {ticket} is fixed in a newer firmware "
+            "release. We recommend upgrading device {device} in a maintenance window, after backing up its "
+            "configuration. Please let us know whether the problem is gone after the upgrade.\n\n"
+            "Kind regards,\nthe HEZO team"
+        ),
+        "ordering": 20,
+    },
+]
 DEMO_USERS = [
     {
         "email": "klient@example.com",
@@ -113,6 +147,8 @@ class Command(BaseCommand):
             _demo_second_factor(user, backup_code)
             self.stdout.write(f"  {role:<18} {user.email:<24} password: {DEMO_PASSWORD}  backup code: {backup_code}")
         self._demo_ticket(company)
+        for canned in DEMO_CANNED_REPLIES:
+            canned_reply_upsert(**canned)
         self.stdout.write(f"  TOTP secret of both (for an authenticator app): {DEMO_TOTP_SECRET}")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
 
