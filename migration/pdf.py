@@ -19,7 +19,6 @@ import logging
 import math
 import multiprocessing
 import os
-import queue
 import re
 import resource
 import signal
@@ -497,7 +496,8 @@ def render_pool(workers: int, memory_mb: int = DEFAULT_MEMORY_MB, *, maxtasksper
     # Spawned workers start from the environment, not from this process's configured settings.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myhezo.settings")
     context = multiprocessing.get_context("spawn")
-    started = context.Queue()
+    # A SimpleQueue writes at once (a Queue's feeder thread may not send before a crashing worker is gone).
+    started = context.SimpleQueue()
     pool = context.Pool(workers, render_worker_init, (memory_mb, started), maxtasksperchild)
     pool.started_queue = started  # render_many learns here which worker renders which job
     return pool
@@ -556,11 +556,8 @@ def _result(
             break
         if started is None:
             continue
-        while True:
-            try:
-                started_job, pid = started.get_nowait()
-            except queue.Empty:
-                break
+        while not started.empty():
+            started_job, pid = started.get()
             running[started_job] = pid
         pid = running.get(job)
         if pid is not None and not _alive(pid):
