@@ -6,6 +6,7 @@ import functools
 import gc
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -676,3 +677,25 @@ def test_the_headings_are_in_polish_and_english_whatever_the_language():
         assert "Firma / Company" in text and "Umowa / Contract" in text and "Urządzenie / Device" in text
         assert "Klient / Customer" in text and "Inżynier / Engineer" in text
         assert "Z-2023-04211 · strona 1 z 1 / page 1 of 1" in text
+
+
+# --- Characters that must not take effect or vanish -----------------------------------------------------------
+
+
+def test_bidirectional_controls_are_shown_as_markers_and_never_reorder_the_text():
+    body = "Załącznik: faktura_\u202egpj.exe i \u2067izolowany\u2069 tekst \u200f."
+    text = flat(text_of(render(ticket(subject="Plik \u202eexe.jpg", messages=[message(body)]))))
+    assert "faktura_[U+202E]gpj.exe i [U+2067]izolowany[U+2069] tekst [U+200F]." in text
+    assert "Plik [U+202E]exe.jpg" in text
+    assert "\u202e" not in text and "exe.jpg" not in text.replace("[U+202E]exe.jpg", "")
+
+
+def test_characters_the_font_lacks_become_placeholders_without_a_log_line_each(caplog):
+    missing = "\U0001f9d1\u6f22\u5b57"  # 🧑 and 漢字: not in DejaVu Sans
+    assert not any(ord(c) in pdf.font_coverage() for c in missing)
+    body = f"Dziękuję {missing * 50} {POLISH} 😀"
+    with caplog.at_level(logging.DEBUG):
+        text = flat(text_of(render(ticket(messages=[message(body)]))))
+    assert "Dziękuję [U+1F9D1][U+6F22][U+5B57][U+1F9D1]" in text and POLISH in text
+    assert "😀" in text  # DejaVu Sans has this one: it is drawn, not replaced
+    assert not [r for r in caplog.records if r.name.startswith(("weasyprint", "fontTools"))]
