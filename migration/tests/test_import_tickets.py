@@ -193,8 +193,17 @@ def test_an_import_killed_half_way_and_run_again_has_every_ticket_once_and_no_st
     partial = Ticket.objects.count()
     assert 5 <= partial < count
 
+    assert ImportRun.objects.get().state == "running"  # what the killed process left
+
     finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr[-2000:]
+    # The killed run shows as interrupted, and the run that completed it says so.
+    assert "did not finish (it was killed): it is now marked interrupted" in finished.stdout
+    assert list(ImportRun.objects.order_by("started_at").values_list("state", flat=True)) == [
+        "interrupted",
+        "finished",
+    ]
+    assert f"tickets: imported {count - partial}, updated 0, skipped {partial}, failed 0" in finished.stdout
     ids = list(Ticket.objects.values_list("legacy_id", flat=True))
     assert len(ids) == len(set(ids)) == count
     referenced = sorted(Path(name).name for name in Attachment.objects.values_list("file", flat=True))
