@@ -32,8 +32,17 @@ def _nip(n: int) -> str:
         n += 1_000_003
 
 
-def legacy_export(*, tickets: int, messages: int = 8, contracts: int | None = None, seed: int = 1) -> Iterator[str]:
-    """JSON Lines: the contracts first or last at random (the importer must not care), then the tickets."""
+def dialog_length(rng: random.Random) -> int:
+    """Messages in a realistic dialog: 1 to 60, most of them short, about 12 on average (≈3 PDF pages with
+    the paragraphs below)."""
+    return min(60, 1 + int(rng.expovariate(1 / 11)))
+
+
+def legacy_export(
+    *, tickets: int, messages: int | None = 8, contracts: int | None = None, seed: int = 1
+) -> Iterator[str]:
+    """JSON Lines: the contracts first or last at random (the importer must not care), then the tickets.
+    `messages` per ticket, or None for a realistic mix (dialog_length: 1–60, ≈3 pages on average)."""
     rng = random.Random(seed)  # noqa: S311 - test data, reproducible by seed
     contracts = contracts or max(1, tickets // 5)
     today = date.today()
@@ -57,8 +66,8 @@ def legacy_export(*, tickets: int, messages: int = 8, contracts: int | None = No
         contract = contract_lines[t % contracts]
         opened = datetime(2024, 1, 8, 9, 0, tzinfo=WARSAW) + timedelta(hours=7 * t)
         conversation = []
-        for m in range(messages):
-            body = "\n\n".join(rng.sample(PARAGRAPHS, k=2))
+        for m in range(messages if messages is not None else dialog_length(rng)):
+            body = "\n\n".join(rng.sample(PARAGRAPHS, k=2 if messages is not None else rng.randint(1, 3)))
             conversation.append(
                 {
                     "at": (opened + timedelta(hours=3 * m)).isoformat(),

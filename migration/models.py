@@ -16,6 +16,9 @@ class ImportRun(models.Model):
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     report = models.JSONField(_("report"), default=dict, blank=True)
+    # The process that runs it: a "running" run whose process is gone was killed (services.import_runs_stale_mark).
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+    host = models.CharField(_("host"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("import run")

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import faulthandler
+import functools
 import logging
+import math
 import multiprocessing
 import os
 import re
@@ -36,8 +37,11 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.dates import datetime_display
+
+from .pdf_limits import DEFAULT_CPU_S, DEFAULT_MEMORY_MB
 
 # WeasyPrint logs its rendering steps at INFO, for every document and for its own stylesheets as it is
 # imported (hence set before the import), and fontTools, when it subsets instead of HarfBuzz, a dozen lines a
@@ -54,17 +58,12 @@ ASSETS_DIR = Path(__file__).resolve().parent / "pdf_assets"
 BASE_URL = ASSETS_DIR.as_uri() + "/"
 # What may be served from ASSETS_DIR, by suffix; the licence text and anything else there is not.
 ASSET_TYPES = {".ttf": "font/ttf"}
+# The fonts conversation.css uses (regular, bold): what they cover is what the PDF can draw.
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 TEMPLATE = "migration/conversation.html"
 STYLESHEET = "migration/conversation.css"
 TIME_ZONE = "Europe/Warsaw"
 WARSAW = ZoneInfo(TIME_ZONE)
-
-# A worker whose render is stuck inside C code (where the alarm's exception cannot be raised) exits this long
-# after its time limit; the pool starts another in its place.
-HARD_EXIT_GRACE_S = 10
-# How long render_many waits for one ticket beyond its time limit before reporting its worker lost: room for
-# the hard exit above, a replacement worker's start-up and the render itself.
-WORKER_LOST_GRACE_S = 60
 
 Key = TypeVar("Key")
 
@@ -89,7 +88,40 @@ class ConversationData(TypedDict):
 
 
 class PdfRenderError(Exception):
-    """One ticket's conversation could not be rendered; the message says which ticket and why."""
+    """One ticket's conversation could not be rendered: `label` (the ticket) and why — `reason` "cpu" or
+    "memory" (a limit, `limit` in s or MB), "time" (message number `limit` has no usable time), "lost" (the
+    worker process died), or else a `detail`. `message()` says it in the active language (the importer's
+    process, not the worker's)."""
+
+    def __init__(self, label: str, *, reason: str = "error", limit: float | None = None, detail: str = ""):
+        super().__init__(label, reason, limit, detail)
+        self.label, self.reason, self.limit, self.detail = label, reason, limit, detail
+
+    def __reduce__(self):
+        return _render_error, (self.label, self.reason, self.limit, self.detail)
+
+    def message(self) -> str:
+        if self.reason == "cpu":
+            return _("the PDF needed more than %(limit)s s of CPU time to render") % {"limit": f"{self.limit:g}"}
+        if self.reason == "memory":
+            if self.limit:
+                return _("the PDF needed more than %(limit)s MB of memory to render") % {"limit": self.limit}
+            return _("the PDF needed more memory than was available to render")
+        if self.reason == "time":
+            return _("message %(number)s: not an ISO 8601 date and time with an offset: %(value)s") % {
+                "number": self.limit,
+                "value": self.detail,
+            }
+        if self.reason == "lost":
+            return _("the render worker process ended before it finished the PDF")
+        return self.detail
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.message()}"
+
+
+def _render_error(label, reason, limit, detail) -> PdfRenderError:
+    return PdfRenderError(label, reason=reason, limit=limit, detail=detail)
 
 
 class PdfAssetRefused(ValueError):
@@ -105,7 +137,7 @@ def conversation_pdf(data: ConversationData, *, language: str = "pl") -> bytes:
         return _layout(data, language).write_pdf()
     except FatalURLFetchingError as exc:
         # A BaseException in WeasyPrint: turned into an ordinary error so callers' `except Exception` sees it.
-        raise PdfRenderError(f"{data['legacy_id']}: {exc} ({exc.__cause__})") from exc
+        raise PdfRenderError(str(data["legacy_id"]), detail=f"{exc} ({exc.__cause__})") from exc
 
 
 def _layout(data: ConversationData, language: str) -> weasyprint.Document:
@@ -137,8 +169,41 @@ def _styles() -> tuple[FontConfiguration, weasyprint.CSS]:
     return _cache.styles
 
 
+# The headings: every one in Polish and in English, whatever the language of the dates (SPEC §8), as the
+# customer of either language reads the PDF.
+HEADING_LANGUAGES = ("pl", "en")
+HEADINGS = {
+    "kicker": gettext_noop("Conversation carried over from the previous portal"),
+    "legacy_ticket": gettext_noop("Previous portal's ticket"),
+    "company": gettext_noop("Company"),
+    "nip": gettext_noop("NIP"),
+    "contract": gettext_noop("Contract"),
+    "device": gettext_noop("Device"),
+    "times": gettext_noop("Times"),
+    "no_messages": gettext_noop("The previous portal's ticket has no messages."),
+    "customer": gettext_noop("Customer"),
+    "engineer": gettext_noop("Engineer"),
+}
+
+
+def bilingual(message: str) -> str:
+    """`message` in Polish and English, "Firma / Company" (once where both read the same)."""
+    texts = []
+    for language in HEADING_LANGUAGES:
+        with translation.override(language):
+            text = _(message)
+        if text not in texts:
+            texts.append(text)
+    return " / ".join(texts)
+
+
+def _headings() -> dict[str, str]:
+    return {key: bilingual(message) for key, message in HEADINGS.items()}
+
+
 def _context(data: ConversationData, language: str) -> dict:
-    roles = {"customer": _("Customer"), "engineer": _("Engineer")}
+    headings = _headings()
+    roles = {"customer": headings["customer"], "engineer": headings["engineer"]}
     messages = []
     for number, message in enumerate(data["messages"], start=1):
         role = message["role"]
@@ -160,6 +225,7 @@ def _context(data: ConversationData, language: str) -> dict:
         "contract_number": _text(data["contract_number"]),
         "device": _text(data["device"]),
         "time_zone": TIME_ZONE,
+        "headings": headings,
         "messages": messages,
         "footer": _footer(_text(data["legacy_id"])),
     }
@@ -187,41 +253,81 @@ def _blocks(body: str) -> list[str]:
 # JSON allows lone surrogates (unencodable, the render would fail) and control characters (invisible or
 # boxes); both become U+FFFD so the reader sees that something was there. Tab and line breaks are text.
 _UNPRINTABLE_RE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Bidirectional controls (embeddings, overrides, isolates, marks): applied, they reorder what people typed
+# (`faktura_\u202egpj.exe` reads as "…exe.jpg"), so they are shown as a marker and never take effect.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Text kept as it is although no font has a glyph for it.
+_LAYOUT_CHARACTERS = frozenset("\t\n\r")
+
+
+def placeholder(character: str) -> str:
+    """The visible stand-in for a character that is not drawn as itself, e.g. `[U+202E]`."""
+    return f"[U+{ord(character):04X}]"
+
+
+@functools.cache
+def font_coverage() -> frozenset[int]:
+    """The code points that both shipped fonts (regular and bold) have a glyph for, read from their cmap
+    tables once per process. Anything else would come out as an empty box (or in whatever font the machine
+    has), with one WeasyPrint warning per glyph."""
+    from fontTools.ttLib import TTFont
+
+    covered = None
+    for name in FONT_FILES:
+        with TTFont(ASSETS_DIR / name, lazy=True) as font:
+            cmap = frozenset(font.getBestCmap())
+        covered = cmap if covered is None else covered & cmap
+    return covered
 
 
 def _text(value: str) -> str:
-    return _UNPRINTABLE_RE.sub("\ufffd", value)
+    """Typed text as the PDF shows it: unprintable characters as U+FFFD, bidirectional controls and characters
+    the fonts lack as `[U+XXXX]` placeholders."""
+    value = _UNPRINTABLE_RE.sub("\ufffd", value)
+    covered = font_coverage()
+    replaced = {
+        ord(character): placeholder(character)
+        for character in set(value)
+        if character in BIDI_CONTROLS or (ord(character) not in covered and character not in _LAYOUT_CHARACTERS)
+    }
+    return value.translate(replaced) if replaced else value
 
 
 def _warsaw_time(value: str, legacy_id: str, number: int) -> str:
     try:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise PdfRenderError(f"{legacy_id}: message {number}: not an ISO date-time: {value!r}") from None
+        raise PdfRenderError(legacy_id, reason="time", limit=number, detail=repr(value)) from None
     if moment.tzinfo is None:
         # Guessing the zone would silently shift the times by an hour or two.
-        raise PdfRenderError(f"{legacy_id}: message {number}: date-time without an offset: {value!r}")
+        raise PdfRenderError(legacy_id, reason="time", limit=number, detail=repr(value))
     local = moment.astimezone(WARSAW)
     # The portal's format, with the zone's name: the hour repeated when the clocks go back stays unambiguous.
     return f"{datetime_display(local)} {local.tzname()}"
 
 
-_FOOTER_FIELD_RE = re.compile(r"%\((legacy_id|page|pages)\)s")
+_FOOTER_FIELD_RE = re.compile(r"%\((page|pages)\)s")
 
 
 def _footer(legacy_id: str) -> SafeString:
-    """The CSS `content` of the page footer: the translated text around the page counters. Built here, not in
-    the template, because the legacy id and the translation go into CSS, where HTML escaping does not apply."""
-    # Translators: footer of every page of a carried-over conversation's PDF, e.g. "Z-2023-04211 · page 1 of 2".
-    text = _("%(legacy_id)s · page %(page)s of %(pages)s")
-    parts, position = [], 0
-    for field in _FOOTER_FIELD_RE.finditer(text):
-        if field.start() > position:
-            parts.append(css_string(text[position : field.start()]))
-        parts.append(css_string(legacy_id) if field[1] == "legacy_id" else f"counter({field[1]})")
-        position = field.end()
-    if position < len(text):
-        parts.append(css_string(text[position:]))
+    """The CSS `content` of the page footer: the legacy id, then the translated text around the page counters
+    in Polish and English. Built here, not in the template, because the legacy id and the translations go into
+    CSS, where HTML escaping does not apply."""
+    parts = [css_string(legacy_id)]
+    for language in HEADING_LANGUAGES:
+        with translation.override(language):
+            # Translators: after the legacy id in the footer of every page of a carried-over conversation's PDF,
+            # e.g. "Z-2023-04211 · page 1 of 2 / strona 1 z 2".
+            text = _("page %(page)s of %(pages)s")
+        text = (" · " if len(parts) == 1 else " / ") + text
+        position = 0
+        for field in _FOOTER_FIELD_RE.finditer(text):
+            if field.start() > position:
+                parts.append(css_string(text[position : field.start()]))
+            parts.append(f"counter({field[1]})")
+            position = field.end()
+        if position < len(text):
+            parts.append(css_string(text[position:]))
     return mark_safe(" ".join(parts))  # noqa: S308 - every string in it went through css_string
 
 
@@ -273,31 +379,37 @@ def asset_path(url: str) -> Path:
 
 # --- Bounded renders in worker processes ---------------------------------------------------------------------
 
+# A worker whose render is stuck inside C code (where the profiling timer's exception cannot be raised) is
+# ended by the kernel this much CPU time after its limit (RLIMIT_CPU); the pool starts another in its place.
+HARD_EXIT_GRACE_S = 10
+# How often render_many looks whether the worker rendering the awaited item is still alive.
+WORKER_POLL_S = 0.5
+TIMER_REPEAT_S = 0.1
+
 _memory_limit_mb: int | None = None  # what this process's RLIMIT_AS was set to here
 _in_render_worker = False
-
-
-ALARM_REPEAT_S = 0.1
+_started_queue = None  # a render worker tells the main process here which job it is rendering
 
 
 class _RenderTimeout(BaseException):
-    """Raised by the SIGALRM handler. A BaseException, so WeasyPrint's `except Exception` (around fetches,
+    """Raised by the SIGPROF handler. A BaseException, so WeasyPrint's `except Exception` (around fetches,
     images, fonts) cannot swallow it."""
 
 
-def _on_alarm(signum, frame):
+def _on_cpu_timer(signum, frame):
     raise _RenderTimeout
 
 
-def render_worker_init(memory_mb: int) -> None:
+def render_worker_init(memory_mb: int, started_queue=None) -> None:
     """Initializer of a render worker process: Django (templates, translations) and the memory limit, once."""
-    global _in_render_worker
+    global _in_render_worker, _started_queue
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myhezo.settings")
     import django
 
     django.setup()
     _limit_memory(memory_mb)
     _in_render_worker = True
+    _started_queue = started_queue
     # Ctrl-C reaches the whole process group: the main process decides (the pool is terminated), workers
     # don't each die mid-task with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -314,51 +426,66 @@ def _limit_memory(memory_mb: int) -> None:
 
 
 def conversation_pdf_bounded(
-    data: ConversationData, *, language: str = "pl", timeout_s: float = 30, memory_mb: int | None = 1024
+    data: ConversationData,
+    *,
+    language: str = "pl",
+    cpu_s: float = DEFAULT_CPU_S,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
 ) -> bytes:
-    """conversation_pdf within `timeout_s` seconds and `memory_mb` MB of address space, or PdfRenderError
-    (whatever went wrong, so one ticket's failure never ends the caller).
+    """conversation_pdf within `cpu_s` seconds of CPU time and `memory_mb` MB of address space, or
+    PdfRenderError (whatever went wrong, so one ticket's failure never ends the caller).
 
     Meant for worker processes: the memory limit (RLIMIT_AS) applies to the whole calling process and stays
-    (render_worker_init sets it once per worker; None leaves the process's limit as it is), and the time
-    limit uses SIGALRM, so it must run in the process's main thread, as pool workers do.
+    (render_worker_init sets it once per worker; None leaves the process's limit as it is), and the CPU limit
+    uses the profiling timer (SIGPROF), so it must run in the process's main thread, as pool workers do.
     """
     if memory_mb is not None and memory_mb != _memory_limit_mb:
         _limit_memory(memory_mb)
     label = str(data.get("legacy_id"))
-    return _bounded(lambda: conversation_pdf(data, language=language), label=label, timeout_s=timeout_s)
+    return _bounded(lambda: conversation_pdf(data, language=language), label=label, cpu_s=cpu_s)
 
 
-def _bounded(render: Callable[[], bytes], *, label: str, timeout_s: float) -> bytes:
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
+def _cpu_used_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _bounded(render: Callable[[], bytes], *, label: str, cpu_s: float) -> bytes:
+    previous = signal.signal(signal.SIGPROF, _on_cpu_timer)
+    cpu_limit = resource.getrlimit(resource.RLIMIT_CPU)
     try:
         try:
-            # Repeating until cancelled: an alarm that lands in a garbage-collector callback or a __del__ is
-            # swallowed by Python (reported as "unraisable"), so the next one, a moment later, stops the render.
-            signal.setitimer(signal.ITIMER_REAL, timeout_s, ALARM_REPEAT_S)
+            # ITIMER_PROF counts the process's CPU time (user and system), not the clock. Repeating until
+            # cancelled: a signal that lands in a garbage-collector callback or a __del__ is swallowed by Python
+            # (reported as "unraisable"), so the next one, a moment of CPU later, stops the render.
+            signal.setitimer(signal.ITIMER_PROF, cpu_s, TIMER_REPEAT_S)
             if _in_render_worker:
-                # Only in a worker: in any other process this backstop would end the caller.
-                faulthandler.dump_traceback_later(timeout_s + HARD_EXIT_GRACE_S, exit=True)
+                # Only in a worker: the backstop for a render stuck in C code, where SIGPROF's exception cannot
+                # be raised. SIGXCPU's default action ends the process once it has used this much CPU time.
+                soft = math.ceil(_cpu_used_s() + cpu_s + HARD_EXIT_GRACE_S)
+                hard = cpu_limit[1]
+                resource.setrlimit(
+                    resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard)
+                )
             return render()
         finally:
-            # Inside the outer try: an alarm that fires just as the render returns is still caught below.
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            # Inside the outer try: a timer that fires just as the render returns is still caught below.
+            signal.setitimer(signal.ITIMER_PROF, 0)
             if _in_render_worker:
-                faulthandler.cancel_dump_traceback_later()
+                resource.setrlimit(resource.RLIMIT_CPU, cpu_limit)
     except _RenderTimeout:
-        raise PdfRenderError(f"{label}: the PDF took longer than {timeout_s:g} s to render") from None
+        raise PdfRenderError(label, reason="cpu", limit=cpu_s) from None
     except MemoryError:
-        limit = f"{_memory_limit_mb} MB" if _memory_limit_mb else "the memory available"
-        raise PdfRenderError(f"{label}: the PDF needed more than {limit} to render") from None
+        raise PdfRenderError(label, reason="memory", limit=_memory_limit_mb) from None
     except PdfRenderError:
         raise
     except Exception as exc:
-        raise PdfRenderError(f"{label}: {type(exc).__name__}: {exc}") from exc
+        raise PdfRenderError(label, detail=f"{type(exc).__name__}: {exc}") from exc
     finally:
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGPROF, previous)
 
 
-def render_pool(workers: int, memory_mb: int = 1024, *, maxtasksperchild: int | None = 1000) -> Pool:
+def render_pool(workers: int, memory_mb: int = DEFAULT_MEMORY_MB, *, maxtasksperchild: int | None = 1000) -> Pool:
     """A pool of `workers` render processes, each limited to `memory_mb` MB. Use it as a context manager
     (`with render_pool(2, 1024) as pool:`), which terminates it: a worker lost mid-render leaves a result
     that never comes, and `close(); join()` would wait for it forever.
@@ -369,13 +496,19 @@ def render_pool(workers: int, memory_mb: int = 1024, *, maxtasksperchild: int | 
     # Spawned workers start from the environment, not from this process's configured settings.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myhezo.settings")
     context = multiprocessing.get_context("spawn")
-    return context.Pool(workers, render_worker_init, (memory_mb,), maxtasksperchild)
+    # A SimpleQueue writes at once (a Queue's feeder thread may not send before a crashing worker is gone).
+    started = context.SimpleQueue()
+    pool = context.Pool(workers, render_worker_init, (memory_mb, started), maxtasksperchild)
+    pool.started_queue = started  # render_many learns here which worker renders which job
+    return pool
 
 
-def _render_task(args: tuple[ConversationData, str, float]) -> bytes | PdfRenderError:
-    data, language, timeout_s = args
+def _render_task(args: tuple[int, ConversationData, str, float]) -> bytes | PdfRenderError:
+    job, data, language, cpu_s = args
+    if _started_queue is not None:
+        _started_queue.put((job, os.getpid()))
     try:
-        return conversation_pdf_bounded(data, language=language, timeout_s=timeout_s, memory_mb=None)
+        return conversation_pdf_bounded(data, language=language, cpu_s=cpu_s, memory_mb=None)
     except PdfRenderError as exc:
         return exc
 
@@ -384,38 +517,77 @@ def render_many(
     pool: Pool,
     items: Iterable[tuple[Key, ConversationData, str]],
     *,
-    timeout_s: float = 30,
+    cpu_s: float = DEFAULT_CPU_S,
     window: int = 16,
 ) -> Iterator[tuple[Key, bytes | PdfRenderError]]:
     """Renders `(key, data, language)` items in the pool's workers and yields `(key, pdf)` in input order, or
-    `(key, PdfRenderError)` for a ticket that failed (too slow, too big, bad data, worker lost). The caller
-    does its database work between items while the workers render ahead; at most `window` items are in
+    `(key, PdfRenderError)` for a ticket that failed (too much CPU time or memory, bad data, worker lost). The
+    caller does its database work between items while the workers render ahead; at most `window` items are in
     flight, so a long input is read and held in memory only that far ahead.
+
+    No wall-clock limit: an item is awaited as long as the worker rendering it is alive (its CPU limit ends
+    it), and reported lost as soon as that worker is gone (a crash in a native library, the kernel's backstop).
     """
-    jobs = ((key, (data, language, timeout_s)) for key, data, language in items)
-    return _ordered(pool, _render_task, jobs, wait_s=2 * timeout_s + WORKER_LOST_GRACE_S, window=window)
+    jobs = ((key, (job, data, language, cpu_s)) for job, (key, data, language) in enumerate(items))
+    return _ordered(pool, _render_task, jobs, window=window)
 
 
-def _ordered(pool: Pool, task: Callable, jobs: Iterable[tuple[Key, tuple]], *, wait_s: float, window: int):
+def _ordered(pool: Pool, task: Callable, jobs: Iterable[tuple[Key, tuple]], *, window: int):
     """apply_async per item rather than imap: imap waits forever for the result of a worker that died (an
-    abort in a native library, the hard exit above), stalling every later item; here such an item is
-    reported after `wait_s` and the pool's replacement worker goes on with the rest."""
-    pending: deque[tuple[Key, AsyncResult]] = deque()
+    abort in a native library, the kernel's CPU backstop), stalling every later item; here such an item is
+    reported once its worker is gone and the pool's replacement worker goes on with the rest."""
+    pending: deque[tuple[Key, int, AsyncResult]] = deque()
+    running: dict[int, int] = {}  # job → pid of the worker that started it
     for key, args in jobs:
-        pending.append((key, pool.apply_async(task, (args,))))
+        pending.append((key, args[0], pool.apply_async(task, (args,))))
         if len(pending) >= window:
-            yield _result(*pending.popleft(), wait_s=wait_s)
+            yield _result(pool, *pending.popleft(), running)
     while pending:
-        yield _result(*pending.popleft(), wait_s=wait_s)
+        yield _result(pool, *pending.popleft(), running)
 
 
-def _result(key: Key, result: AsyncResult, *, wait_s: float) -> tuple[Key, bytes | PdfRenderError]:
+def _result(
+    pool: Pool, key: Key, job: int, result: AsyncResult, running: dict[int, int]
+) -> tuple[Key, bytes | PdfRenderError]:
+    started = getattr(pool, "started_queue", None)
+    while True:
+        result.wait(WORKER_POLL_S)
+        if result.ready():
+            break
+        if started is None:
+            continue
+        while not started.empty():
+            started_job, pid = started.get()
+            running[started_job] = pid
+        pid = running.get(job)
+        if pid is not None and not _alive(pid):
+            # The result may have come in the meantime, from a worker that ended normally afterwards.
+            result.wait(WORKER_POLL_S)
+            if result.ready():
+                break
+            running.pop(job, None)
+            return key, PdfRenderError(str(key), reason="lost")
+    running.pop(job, None)
     try:
-        return key, result.get(wait_s)
-    except multiprocessing.TimeoutError:
-        return key, PdfRenderError(f"{key}: no answer from the render worker within {wait_s:g} s (it was lost)")
+        return key, result.get()
     except Exception as exc:  # e.g. a task that raised in spite of _render_task
-        return key, PdfRenderError(f"{key}: {type(exc).__name__}: {exc}")
+        return key, PdfRenderError(str(key), detail=f"{type(exc).__name__}: {exc}")
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process is still there (the pool reaps its dead workers, so a dead one is gone)."""
+    try:
+        finished, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass  # not ours to reap, or already reaped by the pool
+    else:
+        if finished:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 # --- Environment ----------------------------------------------------------------------------------------------

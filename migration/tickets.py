@@ -156,9 +156,12 @@ class _Planned:
     device: str
 
 
-def _plan(report: ImportReport, tickets: list[tuple[int, LegacyTicket]]) -> list[_Planned]:
+def _plan(
+    report: ImportReport, tickets: list[tuple[int, LegacyTicket]], ended_contracts: frozenset[str]
+) -> list[_Planned]:
     """Resolve every ticket against the database in a few queries: already imported, contract carried
-    over, serial on that contract."""
+    over, serial (and its service index, if given) on that contract. Every open ticket that cannot be placed
+    is a failed record, never a skip (SPEC §8)."""
     ids = [legacy.legacy_id for _number, legacy in tickets]
     done = set(Ticket.objects.filter(legacy_id__in=ids).values_list("legacy_id", flat=True))
     contracts = {
@@ -171,41 +174,75 @@ def _plan(report: ImportReport, tickets: list[tuple[int, LegacyTicket]]) -> list
     for line in ContractLine.objects.with_serial_line_count().filter(contract__in=contracts.values()).order_by("pk"):
         lines_by_serial.setdefault((line.contract_id, line.serial), []).append(line)
 
+    by_id: dict[str, list[LegacyTicket]] = {}
+    for _number, legacy in tickets:
+        by_id.setdefault(legacy.legacy_id, []).append(legacy)
+
     planned: list[_Planned] = []
     seen: set[str] = set()
     for number, legacy in tickets:
         if legacy.legacy_id in done:
             report.skip(line=number, kind="tickets")  # imported by an earlier run
             continue
+        copies = by_id[legacy.legacy_id]
+        if any(copy != legacy for copy in copies):
+            # Which of them is right is not ours to guess: every copy fails, on every run, until the export is
+            # fixed.
+            report.fail(
+                line=number,
+                kind="tickets",
+                code="duplicate",
+                reason=_("Ticket %(id)s appears %(count)d times in the export with different content.")
+                % {"id": legacy.legacy_id, "count": len(copies)},
+            )
+            continue
         if legacy.legacy_id in seen:
             report.skip(
                 line=number,
                 kind="tickets",
-                reason=_("Ticket %(id)s appears twice in the export; the first one is kept.")
+                reason=_("Ticket %(id)s appears again with the same content; it is imported once.")
                 % {"id": legacy.legacy_id},
             )
             continue
         contract = contracts.get(legacy.contract_number)
         if contract is None:
-            report.skip(
+            ended = legacy.contract_number in ended_contracts
+            report.fail(
                 line=number,
                 kind="tickets",
-                reason=_("Ticket %(id)s: contract %(number)s was not carried over.")
+                code="contract_ended" if ended else "contract_unknown",
+                reason=(
+                    _("Ticket %(id)s: its contract %(number)s has ended and is not carried over.")
+                    if ended
+                    else _("Ticket %(id)s: contract %(number)s is not in the export, or its record failed.")
+                )
                 % {"id": legacy.legacy_id, "number": legacy.contract_number},
             )
             continue
         parsed = serial_parse(legacy.serial)
-        candidates = [
-            line
-            for line in lines_by_serial.get((contract.pk, parsed.serial), [])
-            if parsed.index is None or line.service_index == parsed.index
-        ]
-        if not candidates:
-            report.skip(
+        on_contract = lines_by_serial.get((contract.pk, parsed.serial), [])
+        candidates = [line for line in on_contract if parsed.index is None or line.service_index == parsed.index]
+        if not on_contract:
+            report.fail(
                 line=number,
                 kind="tickets",
+                code="serial_not_on_contract",
                 reason=_("Ticket %(id)s: serial number %(serial)s is not on contract %(number)s.")
                 % {"id": legacy.legacy_id, "serial": legacy.serial, "number": contract.number},
+            )
+            continue
+        if not candidates:
+            report.fail(
+                line=number,
+                kind="tickets",
+                code="service_index",
+                reason=_("Ticket %(id)s: contract %(number)s has no service %(serial)s (the serial has %(count)d).")
+                % {
+                    "id": legacy.legacy_id,
+                    "serial": legacy.serial,
+                    "number": contract.number,
+                    "count": len(on_contract),
+                },
             )
             continue
         line = candidates[0]
@@ -286,19 +323,30 @@ def legacy_files_sweep() -> int:
     return removed
 
 
-def _rendered(planned: list[_Planned], workers: int) -> Iterator[tuple[_Planned, bytes | Exception]]:
+@dataclass(frozen=True)
+class RenderLimits:
+    """What one ticket's PDF may use in a render worker (`--cpu-limit`, `--memory-limit`)."""
+
+    cpu_s: float
+    memory_mb: int
+
+
+def _rendered(
+    planned: list[_Planned], workers: int, limits: RenderLimits
+) -> Iterator[tuple[_Planned, bytes | Exception]]:
     from . import pdf
 
     if workers <= 0:
+        # In this process, with no limits: for a ticket an operator has looked at and wants through anyway.
         for item in planned:
             try:
                 yield item, pdf.conversation_pdf(pdf_data(item), language="pl")
             except Exception as exc:  # one ticket's render failing must not stop the run
                 yield item, exc
         return
-    with pdf.render_pool(workers=workers, memory_mb=1024) as pool:
+    with pdf.render_pool(workers=workers, memory_mb=limits.memory_mb) as pool:
         jobs = ((index, pdf_data(item), "pl") for index, item in enumerate(planned))
-        for index, result in pdf.render_many(pool, jobs):
+        for index, result in pdf.render_many(pool, jobs, cpu_s=limits.cpu_s):
             yield planned[index], result
 
 
@@ -308,22 +356,26 @@ def import_tickets(
     *,
     dry_run: bool,
     workers: int,
+    limits: RenderLimits,
+    ended_contracts: frozenset[str] = frozenset(),
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    planned = _plan(report, tickets)
+    planned = _plan(report, tickets, ended_contracts)
     if dry_run:
         report.tickets.imported += len(planned)  # what a real run would import (PDFs are not rendered)
         return
     canonical = {email_canonical(p.legacy.reporter_email) for p in planned}
     reporters = {user.email_canonical: user for user in User.objects.filter(email_canonical__in=canonical)}
     total = len(planned)
-    for done, (item, result) in enumerate(_rendered(planned, workers), start=1):
+    for done, (item, result) in enumerate(_rendered(planned, workers, limits), start=1):
         if isinstance(result, Exception):
+            error = result.message() if hasattr(result, "message") else f"{type(result).__name__}: {result}"
             report.fail(
                 line=item.line_number,
                 kind="tickets",
-                reason=_("Ticket %(id)s: the PDF of its conversation could not be made (%(error)s).")
-                % {"id": item.legacy.legacy_id, "error": result},
+                code="pdf",
+                reason=_("Ticket %(id)s: the PDF of its conversation could not be made: %(error)s.")
+                % {"id": item.legacy.legacy_id, "error": error},
             )
         else:
             try:
@@ -334,6 +386,7 @@ def import_tickets(
                 report.fail(
                     line=item.line_number,
                     kind="tickets",
+                    code="save",
                     reason=_("Ticket %(id)s could not be saved: %(error)s.")
                     % {"id": item.legacy.legacy_id, "error": exc},
                 )

@@ -957,16 +957,18 @@ def test_malformed_lines_fail_with_their_line_number_and_the_rest_is_imported(se
         '{"type": "invoice"}',  # 8
         "\ufeff" + json.dumps(legacy_ticket(legacy_id="Z-bom")),  # 9 a byte order mark in the middle of a file
         good,  # 10
-        legacy_ticket(legacy_id="Z-good", subject="the second one"),  # 11 duplicate legacy_id
+        legacy_ticket(legacy_id="Z-good", subject="the second one"),  # 11 duplicate legacy_id, other content
         "{" * 100000,  # 12 deep nesting
+        legacy_ticket(legacy_id="Z-other"),  # 13
     ]
     report = run_import(records)
     reasons = {error["line"]: error["reason"] for error in report.errors}
-    assert set(reasons) == {2, 3, 4, 5, 6, 7, 8, 9, 12}, report.as_dict()
+    assert set(reasons) == {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, report.as_dict()
     assert all(len(reason) < 500 for reason in reasons.values())
-    assert [n["line"] for n in report.notices] == [11]
-    ticket = Ticket.objects.get()
-    assert (ticket.legacy_id, ticket.title) == ("Z-good", "Restart")  # the first one is kept
+    assert "Z-good appears 2 times in the export with different content" in reasons[11]
+    assert report.notices == []
+    ticket = Ticket.objects.get()  # neither copy of Z-good is guessed right: both fail
+    assert (ticket.legacy_id, ticket.title) == ("Z-other", "Restart")
 
 
 def test_a_10_mb_line_fails_alone_with_a_short_reason_and_renders_nothing(service_plans):
@@ -1055,10 +1057,10 @@ def test_markup_in_imported_company_names_line_models_and_serials_is_escaped(
         "customer": {"nip": english["customer"].company.nip, "name": PAYLOAD},
         "lines": [{"serial": "FG<B>1</B>", "model": PAYLOAD}],
     }
-    ticket = legacy_ticket(legacy_id="Z-serial", serial=XSS[0])  # not on the contract: a notice quoting it
+    ticket = legacy_ticket(legacy_id="Z-serial", serial=XSS[0])  # not on the contract: a failure quoting it
     report = run_import([record, ticket])
     assert report.contracts.imported == 1, report.as_dict()
-    assert [n["line"] for n in report.notices] == [2]
+    assert [e["line"] for e in report.errors] == [2]
     from contracts.models import Contract
 
     contract = Contract.objects.get(number="A100001")

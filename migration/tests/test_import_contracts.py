@@ -37,10 +37,11 @@ def run(lines, **kwargs):
 def test_sample_imports_with_the_outcome_its_records_call_for(sample):
     report = run(Path(sample).read_text().splitlines())
     assert report.as_dict()["contracts"] == {"imported": 2, "updated": 0, "skipped": 1, "failed": 1}
-    assert report.as_dict()["tickets"] == {"imported": 2, "updated": 0, "skipped": 3, "failed": 1}
-    assert [e["line"] for e in report.errors] == [4, 5]
-    assert "customer.nip" in report.errors[0]["reason"] and "check digit" in report.errors[0]["reason"]
-    assert "Not valid JSON" in report.errors[1]["reason"]
+    # Open tickets that cannot be placed fail (lines 10, 11), listed first; then the bad JSON and the contract.
+    assert report.as_dict()["tickets"] == {"imported": 2, "updated": 0, "skipped": 1, "failed": 3}
+    assert [e["line"] for e in report.errors] == [10, 11, 5, 4]
+    assert "customer.nip" in report.errors[3]["reason"] and "check digit" in report.errors[3]["reason"]
+    assert "Not valid JSON" in report.errors[2]["reason"]
 
     assert sorted(Contract.objects.values_list("number", flat=True)) == ["A100001", "B200002"]
     assert Company.objects.get(nip="5260250274").name == "Kowalski Systemy Sp. z o.o."
@@ -72,7 +73,7 @@ def test_importing_twice_changes_nothing(sample):
 
 def test_dry_run_validates_everything_and_writes_nothing(sample):
     report = run(Path(sample).read_text().splitlines(), dry_run=True)
-    assert report.contracts.imported == 2 and report.failed == 2
+    assert report.contracts.imported == 2 and report.failed == 4
     assert not Contract.objects.exists() and not Company.objects.exists()
 
 

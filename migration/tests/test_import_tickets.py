@@ -43,10 +43,13 @@ def media_files(subdir="legacy"):
 
 def test_sample_tickets_are_carried_over_exactly_as_their_records_say(service_plans):
     report = run(SAMPLE.read_text().splitlines())
-    assert report.as_dict()["tickets"] == {"imported": 2, "updated": 0, "skipped": 3, "failed": 1}
+    assert report.as_dict()["tickets"] == {"imported": 2, "updated": 0, "skipped": 1, "failed": 3}
     notices = {notice["line"]: notice["reason"] for notice in report.notices}
-    assert set(notices) == {9, 10, 11}
-    assert "closed" in notices[9] and "C300003" in notices[10] and "FG999NOTONCONTRACT" in notices[11]
+    assert set(notices) == {9} and "closed" in notices[9]
+    # Open tickets that cannot be placed are failures, never skips (the expired contract, the foreign serial).
+    failures = {error["line"]: (error["code"], error["reason"]) for error in report.errors}
+    assert failures[10][0] == "contract_ended" and "C300003" in failures[10][1]
+    assert failures[11][0] == "serial_not_on_contract" and "FG999NOTONCONTRACT" in failures[11][1]
 
     restart = Ticket.objects.get(legacy_id="Z-2023-04211")
     assert restart.title == "FortiGate restartuje się co kilka godzin"
@@ -78,7 +81,7 @@ def test_importing_twice_changes_nothing_the_second_time(service_plans):
     before = list(Ticket.objects.order_by("pk").values_list("pk", "number", "legacy_id", "last_activity_at"))
     files = media_files()
     report = run(lines)
-    assert report.as_dict()["tickets"] == {"imported": 0, "updated": 0, "skipped": 5, "failed": 1}
+    assert report.as_dict()["tickets"] == {"imported": 0, "updated": 0, "skipped": 3, "failed": 3}
     assert list(Ticket.objects.order_by("pk").values_list("pk", "number", "legacy_id", "last_activity_at")) == before
     assert media_files() == files and Attachment.objects.count() == 2
 
@@ -91,7 +94,7 @@ def test_a_ticket_may_come_before_its_contract(service_plans):
 
 def test_dry_run_validates_tickets_and_writes_nothing(service_plans):
     report = run(SAMPLE.read_text().splitlines(), dry_run=True)
-    assert report.tickets.imported == 2 and report.tickets.skipped == 3
+    assert report.tickets.imported == 2 and report.tickets.skipped == 1 and report.tickets.failed == 3
     assert not Ticket.objects.exists() and media_files() == []
 
 
@@ -120,12 +123,12 @@ def test_a_pdf_that_cannot_be_made_fails_that_ticket_only(service_plans, monkeyp
 
     def render(data, **kwargs):
         if data["legacy_id"] == "Z-2024-00017":
-            raise pdf.PdfRenderError("took too long")
+            raise pdf.PdfRenderError("Z-2024-00017", reason="cpu", limit=300)
         return real(data, **kwargs)
 
     monkeypatch.setattr(pdf, "conversation_pdf", render)
     report = run(SAMPLE.read_text().splitlines())
-    assert report.tickets.imported == 1 and report.tickets.failed == 2
+    assert report.tickets.imported == 1 and report.tickets.failed == 4
     assert any("Z-2024-00017" in error["reason"] and error["line"] == 8 for error in report.errors)
     assert list(Ticket.objects.values_list("legacy_id", flat=True)) == ["Z-2023-04211"]
     assert len(media_files()) == 1
@@ -149,10 +152,10 @@ def test_command_shows_progress_records_the_run_and_lists_it_in_admin(
         call_command("import_legacy", str(SAMPLE), "--workers", "0", "--report", str(report_path))
     out = capsys.readouterr()
     assert "tickets: 2/2" in out.err  # not a terminal: plain progress lines
-    assert "tickets: imported 2, updated 0, skipped 3, failed 1" in out.out
-    assert "line 10: skipped:" in out.out
+    assert "tickets: imported 2, updated 0, skipped 1, failed 3" in out.out
+    assert "line 9: skipped:" in out.out
     saved = json.loads(report_path.read_text())
-    assert saved["tickets"]["imported"] == 2 and len(saved["notices"]) == 3
+    assert saved["tickets"]["imported"] == 2 and len(saved["notices"]) == 1
     run_row = ImportRun.objects.get()
     assert run_row.state == "finished" and run_row.count("tickets", "imported") == 2
     engineer.is_superuser = True
@@ -190,8 +193,17 @@ def test_an_import_killed_half_way_and_run_again_has_every_ticket_once_and_no_st
     partial = Ticket.objects.count()
     assert 5 <= partial < count
 
+    assert ImportRun.objects.get().state == "running"  # what the killed process left
+
     finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr[-2000:]
+    # The killed run shows as interrupted, and the run that completed it says so.
+    assert "did not finish (it was killed): it is now marked interrupted" in finished.stdout
+    assert list(ImportRun.objects.order_by("started_at").values_list("state", flat=True)) == [
+        "interrupted",
+        "finished",
+    ]
+    assert f"tickets: imported {count - partial}, updated 0, skipped {partial}, failed 0" in finished.stdout
     ids = list(Ticket.objects.values_list("legacy_id", flat=True))
     assert len(ids) == len(set(ids)) == count
     referenced = sorted(Path(name).name for name in Attachment.objects.values_list("file", flat=True))
