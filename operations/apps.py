@@ -10,9 +10,13 @@ class OperationsConfig(AppConfig):
     def ready(self):
         from tickets.panels import TicketPagePanel, ticket_page_panel_register
 
-        from .selectors import replacements_panel
+        from .selectors import replacements_panel, scheduled_work_panel
 
         # The customer's ticket page shows the ticket's replacements (SPEC §6).
         ticket_page_panel_register(
             TicketPagePanel(template="operations/_ticket_replacements.html", context=replacements_panel)
+        )
+        # …and its scheduled work with the agreed date (SPEC §6).
+        ticket_page_panel_register(
+            TicketPagePanel(template="operations/_ticket_scheduled_work.html", context=scheduled_work_panel)
         )
