@@ -121,7 +121,7 @@ TicketAdmin.desk_panel_register(
 def scheduled_desk_context(ticket) -> dict:
     works = scheduled_works_for_ticket(ticket)
     for work in works:
-        work.reschedule_form = ScheduledWorkRescheduleForm.for_work(work)
+        work.date_change_form = ScheduledWorkRescheduleForm.for_work(work)
         work.done_form = ScheduledWorkDoneForm.for_work(work)
     kinds = scheduled_work_kinds(ticket)
     form = ScheduledWorkAgreeForm(kinds=kinds, initial={"requested_at": ticket.created_at}) if kinds else None
@@ -152,7 +152,7 @@ def scheduled_desk_views(model_admin: TicketAdmin) -> list[tuple[str, Callable]]
             gettext("The agreed date has been recorded and its clock is running."),
         )
 
-    def reschedule_view(request, pk):
+    def date_change_view(request, pk):
         ticket = model_admin.desk_ticket(pk)
         form = ScheduledWorkRescheduleForm(request.POST)
         if not form.is_valid():
@@ -186,7 +186,7 @@ def scheduled_desk_views(model_admin: TicketAdmin) -> list[tuple[str, Callable]]
 
     return [
         ("scheduled_agree", agree_view),
-        ("scheduled_reschedule", reschedule_view),
+        ("scheduled_date_change", date_change_view),
         ("scheduled_done", done_view),
     ]
 
