@@ -193,6 +193,7 @@ def service_plans(db):
         ("contracts.migrations.0003_seed_service_plans", "seed"),
         ("contracts.migrations.0004_serviceplan_hezo_pays_return_shipping", "seed_return_shipping"),
         ("operations.migrations.0002_seed_plan_allowances", "seed"),
+        ("operations.migrations.0005_seed_plan_scheduled_work", "seed"),
     ]:
         getattr(importlib.import_module(module), function)(apps, None)
 

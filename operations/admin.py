@@ -19,9 +19,21 @@ from contracts.admin import NotationSearchMixin
 from tickets.admin import DeskPanel, TicketAdmin
 
 from . import services
-from .forms import AllowanceUseForm, ReplacementApproveForm, ReplacementUpdateForm
-from .models import AllowanceUse, PlanAllowance, Replacement
-from .selectors import allowances_for_contracts, replacements_for_ticket
+from .forms import (
+    AllowanceUseForm,
+    ReplacementApproveForm,
+    ReplacementUpdateForm,
+    ScheduledWorkAgreeForm,
+    ScheduledWorkDoneForm,
+    ScheduledWorkRescheduleForm,
+)
+from .models import AllowanceUse, PlanAllowance, PlanScheduledWork, Replacement, ScheduledWork
+from .selectors import (
+    allowances_for_contracts,
+    replacements_for_ticket,
+    scheduled_work_kinds,
+    scheduled_works_for_ticket,
+)
 
 # --- the desk panel on the ticket page ---------------------------------------------------------------
 
@@ -103,6 +115,86 @@ def desk_views(model_admin: TicketAdmin) -> list[tuple[str, Callable]]:
 
 TicketAdmin.desk_panel_register(
     DeskPanel(template="operations/_desk_boxes.html", context=desk_context, views=desk_views)
+)
+
+
+def scheduled_desk_context(ticket) -> dict:
+    works = scheduled_works_for_ticket(ticket)
+    for work in works:
+        work.date_change_form = ScheduledWorkRescheduleForm.for_work(work)
+        work.done_form = ScheduledWorkDoneForm.for_work(work)
+    kinds = scheduled_work_kinds(ticket)
+    form = ScheduledWorkAgreeForm(kinds=kinds, initial={"requested_at": ticket.created_at}) if kinds else None
+    return {"scheduled_works": works, "scheduled_work_form": form}
+
+
+def scheduled_desk_views(model_admin: TicketAdmin) -> list[tuple[str, Callable]]:
+    """The scheduled-work POSTs of the desk (SPEC §6): agree, re-agree, done."""
+
+    run = model_admin.desk_run
+
+    def _work(ticket, pk) -> ScheduledWork:
+        work = ScheduledWork.objects.filter(pk=pk, ticket=ticket).first()
+        if work is None:
+            raise Http404
+        return work
+
+    def agree_view(request, pk):
+        ticket = model_admin.desk_ticket(pk)
+        form = ScheduledWorkAgreeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return model_admin.desk_redirect(ticket)
+        return run(
+            request,
+            ticket,
+            lambda: services.scheduled_work_agree(ticket=ticket, engineer=request.user, **form.cleaned_data),
+            gettext("The agreed date has been recorded and its clock is running."),
+        )
+
+    def date_change_view(request, pk):
+        ticket = model_admin.desk_ticket(pk)
+        form = ScheduledWorkRescheduleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return model_admin.desk_redirect(ticket)
+        work = _work(ticket, form.cleaned_data["scheduled_work"])
+        return run(
+            request,
+            ticket,
+            lambda: services.scheduled_work_date_change(
+                scheduled_work=work, engineer=request.user, agreed_for=form.cleaned_data["agreed_for"]
+            ),
+            gettext("The new date has been saved."),
+        )
+
+    def done_view(request, pk):
+        ticket = model_admin.desk_ticket(pk)
+        form = ScheduledWorkDoneForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return model_admin.desk_redirect(ticket)
+        work = _work(ticket, form.cleaned_data["scheduled_work"])
+        return run(
+            request,
+            ticket,
+            lambda: services.scheduled_work_done(
+                scheduled_work=work, engineer=request.user, done_at=form.cleaned_data["done_at"]
+            ),
+            gettext("The work has been recorded as done."),
+        )
+
+    return [
+        ("scheduled_agree", agree_view),
+        ("scheduled_date_change", date_change_view),
+        ("scheduled_done", done_view),
+    ]
+
+
+TicketAdmin.desk_panel_register(
+    DeskPanel(
+        template="operations/_desk_scheduled_work.html", context=scheduled_desk_context, views=scheduled_desk_views
+    )
 )
 
 # --- the lists ---------------------------------------------------------------------------------------
@@ -189,5 +281,29 @@ class AllowanceUseAdmin(NotationSearchMixin, ReadOnlyAdmin):
 @admin.register(PlanAllowance)
 class PlanAllowanceAdmin(admin.ModelAdmin):
     list_display = ["plan", "kind", "per_year"]
+    list_filter = ["plan"]
+    list_select_related = ["plan"]
+
+
+@admin.register(ScheduledWork)
+class ScheduledWorkAdmin(NotationSearchMixin, ReadOnlyAdmin):
+    list_display = ["ticket_number", "company", "kind", "requested_at", "agreed_for", "done_at", "engineer"]
+    list_filter = ["kind"]
+    list_select_related = ["ticket__company", "engineer"]
+    search_fields = ["=ticket__number", "ticket__line__serial"]
+    ordering = ["-requested_at"]
+
+    @admin.display(description=_("ticket"), ordering="ticket__number")
+    def ticket_number(self, obj):
+        return obj.ticket.number
+
+    @admin.display(description=_("company"), ordering="ticket__company__name")
+    def company(self, obj):
+        return obj.ticket.company.name
+
+
+@admin.register(PlanScheduledWork)
+class PlanScheduledWorkAdmin(admin.ModelAdmin):
+    list_display = ["plan", "kind", "days"]
     list_filter = ["plan"]
     list_select_related = ["plan"]

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AllowanceKind
+from .models import AllowanceKind, ScheduledWorkKind
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -55,3 +55,32 @@ class AllowanceUseForm(forms.Form):
         super().__init__(*args, **kwargs)
         if kinds is not None:  # only what the ticket's plan includes
             self.fields["kind"].choices = [(k, AllowanceKind(k).label) for k in kinds]
+
+
+class ScheduledWorkAgreeForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Work"), choices=ScheduledWorkKind.choices)
+    requested_at = _instant(_("Requested (empty: now)"))
+    agreed_for = forms.DateTimeField(label=_("Carried out by"), widget=DateTimeLocalInput())
+
+    def __init__(self, *args, kinds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kinds is not None:  # only what the ticket's plan includes
+            self.fields["kind"].choices = [(k, ScheduledWorkKind(k).label) for k in kinds]
+
+
+class ScheduledWorkRescheduleForm(forms.Form):
+    scheduled_work = forms.IntegerField(widget=forms.HiddenInput)
+    agreed_for = forms.DateTimeField(label=_("New date agreed with the customer"), widget=DateTimeLocalInput())
+
+    @classmethod
+    def for_work(cls, work) -> "ScheduledWorkRescheduleForm":
+        return cls(initial={"scheduled_work": work.pk, "agreed_for": work.agreed_for}, auto_id=f"id_sw{work.pk}_%s")
+
+
+class ScheduledWorkDoneForm(forms.Form):
+    scheduled_work = forms.IntegerField(widget=forms.HiddenInput)
+    done_at = _instant(_("Done (empty: now)"))
+
+    @classmethod
+    def for_work(cls, work) -> "ScheduledWorkDoneForm":
+        return cls(initial={"scheduled_work": work.pk}, auto_id=f"id_swdone{work.pk}_%s")

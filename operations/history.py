@@ -5,16 +5,20 @@ A replacement row stores a step code in `new_value` (APPROVED, UPDATED, RETURN_O
 stores the kind's code and `{"used": n, "per_year": m}`.
 """
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from tickets.history import BOTH, CUSTOMER, Described, HistoryKind, history_kind_register, instant
 from tickets.models import EventAction, TicketEvent, choice_label
 
-from .models import AllowanceKind, Replacement
+from .models import AllowanceKind, Replacement, ScheduledWorkKind
 
 APPROVED = "approved"
 UPDATED = "updated"
 RETURN_OVERDUE = "return_overdue"
+SCHEDULED_AGREED = "agreed"
+SCHEDULED_DATE_CHANGED = "date_changed"
+SCHEDULED_DONE = "done"
 
 _INSTANTS = {"shipped_at", "delivered_at", "returned_at", "return_due_at", "agreed_delivery_at"}
 
@@ -113,6 +117,36 @@ def _allowance(event: TicketEvent) -> Described:
     return Described(what=_("allowance use"), after=f"{label} ({used}/{per_year})", sentence=sentence)
 
 
+def _scheduled(event: TicketEvent) -> Described:
+    data = event.data or {}
+    kind = choice_label(ScheduledWorkKind, data.get("kind", ""))
+    what = _("scheduled work")
+    agreed = instant(data.get("agreed_for"))
+    step = event.new_value
+    if step == SCHEDULED_DATE_CHANGED:
+        old = instant(data.get("old"))
+        sentence = _("%(kind)s: the agreed date changed from %(old)s to %(new)s.") % {
+            "kind": capfirst(kind),
+            "old": old,
+            "new": agreed,
+        }
+        return Described(what=what, before=f"{kind}: {old}", after=f"{kind}: {agreed}", sentence=sentence)
+    if step == SCHEDULED_DONE:
+        done = instant(data.get("done_at"))
+        outcome = {"met": _("met"), "missed": _("missed")}.get(data.get("outcome", ""), "")
+        sentence = _("%(kind)s carried out on %(when)s.") % {"kind": capfirst(kind), "when": done}
+        after = _("carried out on %(when)s") % {"when": done}
+        return Described(
+            what=what,
+            before=f"{kind}: {agreed}",
+            after=f"{after} ({outcome})" if outcome else after,
+            sentence=sentence,
+        )
+    sentence = _("%(kind)s agreed for %(when)s.") % {"kind": capfirst(kind), "when": agreed}
+    return Described(what=what, after=f"{kind}: {agreed}", sentence=sentence)
+
+
 def register() -> None:
     history_kind_register(EventAction.REPLACEMENT, HistoryKind(_replacement, BOTH))
     history_kind_register(EventAction.ALLOWANCE, HistoryKind(_allowance, frozenset({CUSTOMER})))
+    history_kind_register(EventAction.SCHEDULED, HistoryKind(_scheduled, BOTH))

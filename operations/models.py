@@ -164,3 +164,68 @@ class AllowanceUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract} · {self.get_kind_display()} · {self.used_at:%Y-%m-%d}"
+
+
+class ScheduledWorkKind(models.TextChoices):
+    REMOTE_CHANGE = "remote_change", _("remote configuration change")
+    ONSITE_INSTALL = "onsite_install", _("on-site installation")
+
+
+class PlanScheduledWork(models.Model):
+    """Within how many calendar days of the request a plan carries out one kind of scheduled work (SPEC §6:
+    HEZO 360, a remote change within 7, an on-site installation within 14). Data, editable in admin."""
+
+    plan = models.ForeignKey(
+        ServicePlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="scheduled_work_limits"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ScheduledWorkKind)
+    days = models.PositiveSmallIntegerField(_("within calendar days of the request"))
+
+    class Meta:
+        verbose_name = _("plan scheduled work")
+        verbose_name_plural = _("plan scheduled work")
+        ordering = ["plan", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "kind"], name="operations_planscheduledwork_plan_kind_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · {self.get_kind_display()} · {self.days}"
+
+
+class ScheduledWork(models.Model):
+    """A remote configuration change or an on-site installation agreed on a ticket (SPEC §6), watched by its
+    SLA clock of kind "scheduled": started at the request, due at the agreed date, stopped when it is done."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="scheduled_works"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ScheduledWorkKind)
+    requested_at = models.DateTimeField(_("requested"))
+    agreed_for = models.DateTimeField(_("carried out by"))
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("engineer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    clock = models.OneToOneField(
+        "sla.SlaClock",
+        verbose_name=_("SLA clock"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="scheduled_work",
+    )
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("scheduled work")
+        verbose_name_plural = _("scheduled work")
+        ordering = ["requested_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} · {self.get_kind_display()}"

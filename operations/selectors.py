@@ -14,7 +14,7 @@ from contracts.models import Contract
 from sla.selectors import clock_state_at
 from tickets.models import Ticket
 
-from .models import AllowanceKind, AllowanceUse, PlanAllowance, Replacement
+from .models import AllowanceKind, AllowanceUse, PlanAllowance, PlanScheduledWork, Replacement, ScheduledWork
 from .years import ContractYear, contract_year
 
 
@@ -91,3 +91,29 @@ def replacements_panel(ticket: Ticket) -> dict | None:
     """The context of the customer's ticket-page box of replacements (tickets/panels.py), None when none."""
     replacements = replacements_for_ticket(ticket)
     return {"replacements": replacements} if replacements else None
+
+
+def scheduled_works_for_ticket(ticket: Ticket, now: datetime | None = None) -> list[ScheduledWork]:
+    """The scheduled work of a ticket the caller may read, by request, with its clock and the clock's state at
+    `now` (`sla.selectors.clock_state_at`). One query."""
+    now = now or timezone.now()
+    works = list(ticket.scheduled_works.select_related("clock").order_by("requested_at", "pk"))
+    for work in works:
+        if work.clock is not None:
+            clock_state_at(work.clock, now)
+    return works
+
+
+def scheduled_work_kinds(ticket: Ticket) -> list[str]:
+    """The kinds of scheduled work the ticket's plan includes (none on HEZO+)."""
+    return list(
+        PlanScheduledWork.objects.filter(plan_id=ticket.contract.plan_id)
+        .order_by("kind")
+        .values_list("kind", flat=True)
+    )
+
+
+def scheduled_work_panel(ticket: Ticket) -> dict | None:
+    """The context of the customer's ticket-page box of scheduled work (tickets/panels.py), None when none."""
+    works = scheduled_works_for_ticket(ticket)
+    return {"works": works} if works else None

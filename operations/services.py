@@ -14,7 +14,13 @@ from core.dates import date_display, datetime_display
 from core.outbox import email_queue
 from sla.businesstime import WARSAW
 from sla.models import ClockKind, ClockState
-from sla.services import clock_start, clock_stop, ticket_sla_refresh
+from sla.services import (
+    clock_scheduled_move,
+    clock_scheduled_start,
+    clock_start,
+    clock_stop,
+    ticket_sla_refresh,
+)
 from tickets.links import ticket_email_links
 from tickets.models import EventAction, Status, Ticket
 from tickets.services.base import (
@@ -27,7 +33,15 @@ from tickets.services.base import (
 )
 
 from . import history
-from .models import AllowanceKind, AllowanceUse, PlanAllowance, Replacement
+from .models import (
+    AllowanceKind,
+    AllowanceUse,
+    PlanAllowance,
+    PlanScheduledWork,
+    Replacement,
+    ScheduledWork,
+    ScheduledWorkKind,
+)
 from .years import ContractYear, contract_year
 
 RETURN_DAYS = 7  # calendar days from delivery to return the faulty unit (SPEC §6)
@@ -381,3 +395,175 @@ def allowance_use_record(*, ticket: Ticket, kind: str, engineer: User, note: str
         data={"used": used + 1, "per_year": allowance.per_year},
     )
     return use
+
+
+# --- HEZO 360 scheduled work ------------------------------------------------------------------------------
+
+
+def scheduled_work_limit(*, requested_at: datetime, days: int) -> datetime:
+    """The latest date work requested at `requested_at` may be agreed for: `days` calendar days later, the same
+    wall-clock time in Warsaw (SPEC §6). Agreed exactly then is in time; a minute later is not."""
+    return _calendar_days_after(requested_at, days)
+
+
+def _scheduled_work_days(ticket: Ticket, kind: str) -> int:
+    label = ScheduledWorkKind(kind).label
+    contract = ticket.contract
+    limit = PlanScheduledWork.objects.filter(plan_id=contract.plan_id, kind=kind).first()
+    if limit is None:
+        raise ValidationError(
+            _(
+                "The %(plan)s plan of contract %(number)s includes no scheduled “%(kind)s”: only HEZO 360 "
+                "contracts have it."
+            ),
+            code="kind_not_in_plan",
+            params={"plan": contract.plan.name, "number": contract.number, "kind": label},
+        )
+    return limit.days
+
+
+def _agreed_check(*, kind: str, requested_at: datetime, agreed_for: datetime, days: int) -> None:
+    latest = scheduled_work_limit(requested_at=requested_at, days=days)
+    if agreed_for > latest:
+        raise ValidationError(
+            _(
+                "“%(kind)s” requested on %(requested)s is carried out within %(days)d days under the plan: agree a "
+                "date no later than %(latest)s."
+            ),
+            code="too_late",
+            params={
+                "kind": ScheduledWorkKind(kind).label,
+                "requested": datetime_display(requested_at),
+                "days": days,
+                "latest": datetime_display(latest),
+            },
+        )
+    if agreed_for <= requested_at:
+        raise ValidationError(
+            _("The agreed date must be after the request (%(requested)s)."),
+            code="before_request",
+            params={"requested": datetime_display(requested_at)},
+        )
+
+
+@transaction.atomic
+def scheduled_work_agree(
+    *, ticket: Ticket, engineer: User, kind: str, agreed_for: datetime, requested_at: datetime | None = None
+) -> ScheduledWork:
+    """The engineer records scheduled work agreed with the customer (SPEC §6, HEZO 360): when it was requested
+    (by default now) and the date it is carried out by, no later than the plan's limit. Its clock starts."""
+    ticket_actor_check(user=engineer, allowed=ENGINEERS)
+    ticket = ticket_lock(ticket)
+    if ticket.status == Status.CLOSED:
+        raise ValidationError(_("A closed ticket cannot get scheduled work. Reopen it first."), code="closed")
+    if kind not in ScheduledWorkKind.values:
+        raise ValidationError(_("Choose the kind of work."), code="kind")
+    days = _scheduled_work_days(ticket, kind)
+    now = timezone.now()
+    requested_at = requested_at or now
+    _check_instant(requested_at, str(ScheduledWork._meta.get_field("requested_at").verbose_name), now)
+    _agreed_check(kind=kind, requested_at=requested_at, agreed_for=agreed_for, days=days)
+    clock = clock_scheduled_start(ticket=ticket, requested_at=requested_at, due_at=agreed_for)
+    work = ScheduledWork(
+        ticket=ticket,
+        kind=kind,
+        requested_at=requested_at,
+        agreed_for=agreed_for,
+        engineer=engineer,
+        clock=clock,
+        created_at=now,
+    )
+    work.full_clean()
+    work.save()
+    ticket_event_record(
+        ticket=ticket,
+        actor=engineer,
+        action=EventAction.SCHEDULED,
+        new=history.SCHEDULED_AGREED,
+        data={"kind": kind, "agreed_for": _iso(agreed_for), "requested_at": _iso(requested_at)},
+    )
+    ticket_touch(ticket)
+    ticket_sla_refresh(ticket)
+    _scheduled_work_notify(ticket, work)
+    return work
+
+
+def _scheduled_work_lock(scheduled_work: ScheduledWork) -> tuple[Ticket, ScheduledWork]:
+    ticket = ticket_lock(scheduled_work.ticket)
+    work = ScheduledWork.objects.select_for_update(of=("self",)).select_related("clock").get(pk=scheduled_work.pk)
+    if work.done_at is not None:
+        raise ValidationError(
+            _("This work was recorded as done on %(when)s; it cannot be changed."),
+            code="done",
+            params={"when": datetime_display(work.done_at)},
+        )
+    return ticket, work
+
+
+@transaction.atomic
+def scheduled_work_date_change(*, scheduled_work: ScheduledWork, engineer: User, agreed_for: datetime) -> ScheduledWork:
+    """A new date agreed with the customer, within the same limit from the original request; the history keeps
+    the old and the new date."""
+    ticket_actor_check(user=engineer, allowed=ENGINEERS)
+    ticket, work = _scheduled_work_lock(scheduled_work)
+    if agreed_for == work.agreed_for:
+        return work
+    days = _scheduled_work_days(ticket, work.kind)
+    _agreed_check(kind=work.kind, requested_at=work.requested_at, agreed_for=agreed_for, days=days)
+    old = work.agreed_for
+    work.agreed_for = agreed_for
+    work.full_clean()
+    work.save(update_fields=["agreed_for"])
+    if work.clock is not None:
+        clock_scheduled_move(clock=work.clock, due_at=agreed_for)
+    ticket_event_record(
+        ticket=ticket,
+        actor=engineer,
+        action=EventAction.SCHEDULED,
+        new=history.SCHEDULED_DATE_CHANGED,
+        data={"kind": work.kind, "old": _iso(old), "agreed_for": _iso(agreed_for)},
+    )
+    ticket_touch(ticket)
+    ticket_sla_refresh(ticket)
+    _scheduled_work_notify(ticket, work)
+    return work
+
+
+@transaction.atomic
+def scheduled_work_done(
+    *, scheduled_work: ScheduledWork, engineer: User, done_at: datetime | None = None
+) -> ScheduledWork:
+    """The work is carried out (by default now): its clock stops, met if by the agreed date, else missed."""
+    ticket_actor_check(user=engineer, allowed=ENGINEERS)
+    ticket, work = _scheduled_work_lock(scheduled_work)
+    now = timezone.now()
+    done_at = done_at or now
+    _check_instant(done_at, str(ScheduledWork._meta.get_field("done_at").verbose_name), now)
+    if done_at < work.requested_at:
+        raise ValidationError(
+            _("The work cannot be done before it was requested (%(when)s)."),
+            code="done_before_request",
+            params={"when": datetime_display(work.requested_at)},
+        )
+    work.done_at = done_at
+    work.full_clean()
+    work.save(update_fields=["done_at"])
+    outcome = ""
+    if work.clock is not None:
+        clock = clock_stop(clock=work.clock, at=done_at, answered=True)
+        outcome = clock.outcome
+    ticket_event_record(
+        ticket=ticket,
+        actor=engineer,
+        action=EventAction.SCHEDULED,
+        new=history.SCHEDULED_DONE,
+        data={"kind": work.kind, "agreed_for": _iso(work.agreed_for), "done_at": _iso(done_at), "outcome": outcome},
+    )
+    ticket_touch(ticket)
+    ticket_sla_refresh(ticket)
+    return work
+
+
+def _scheduled_work_notify(ticket: Ticket, work: ScheduledWork) -> None:
+    # The reporter and every CC, each in their language, through the outbox: the date they can count on.
+    ticket_customers_notify(ticket=ticket, template="operations/emails/scheduled_work_agreed", context={"work": work})

@@ -14,6 +14,8 @@ class ClockKind(models.TextChoices):
     RESPONSE = "response", _("first response")
     REPLY = "reply", _("next reply")
     DELIVERY = "delivery", _("replacement delivery")
+    # HEZO 360 scheduled work (operations.ScheduledWork): 24x7, due at the agreed date (SPEC §6).
+    SCHEDULED = "scheduled", _("scheduled work")
 
 
 class ClockState(models.TextChoices):

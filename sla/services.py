@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from contracts.models import ReplacementDelivery
+from contracts.models import ReplacementDelivery, ServiceWindow
 from core.outbox import email_queue
 from tickets.links import ticket_email_links
 from tickets.models import Status
@@ -94,6 +94,36 @@ def clock_stop(*, clock: SlaClock, at: datetime, answered: bool) -> SlaClock:
     clock.state = ClockState.STOPPED
     clock.stopped_at = at
     clock.outcome = Outcome.MISSED if late else (Outcome.MET if answered else Outcome.CANCELLED)
+    clock.save()
+    return clock
+
+
+def clock_scheduled_start(*, ticket, requested_at: datetime, due_at: datetime) -> SlaClock:
+    """The clock of scheduled work (SPEC §6): 24x7 from the request to the agreed date, so that its target is
+    that whole stretch and "used so far" reads like any other clock's."""
+    clock = SlaClock(
+        ticket=ticket,
+        kind=ClockKind.SCHEDULED,
+        window=ServiceWindow.ALWAYS,
+        target=due_at - requested_at,
+        started_at=requested_at,
+        running_since=requested_at,
+        spans=[[requested_at.isoformat(), None]],
+        due_at=due_at,
+    )
+    clock.full_clean()
+    clock.save()
+    return clock
+
+
+def clock_scheduled_move(*, clock: SlaClock, due_at: datetime) -> SlaClock:
+    """A new date agreed for scheduled work: the clock is due then, its target stretched or shortened to match.
+    A clock already alerted as breached that is now due later may warn and alert again for the new date."""
+    clock.target = due_at - clock.started_at
+    clock.due_at = due_at
+    if not clock.is_past_due(timezone.now()):
+        clock.breach_alerted_at = None
+    clock.full_clean()
     clock.save()
     return clock
 

@@ -37,6 +37,7 @@ import importlib
 import re
 import zlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -49,6 +50,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -318,6 +320,9 @@ BACK_OFFICE = {
     "admin/tickets/ticket/<int:pk>/rma_approve/":               ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
     "admin/tickets/ticket/<int:pk>/rma_update/":                ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
     "admin/tickets/ticket/<int:pk>/allowance_use/":             ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
+    "admin/tickets/ticket/<int:pk>/scheduled_agree/":           ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
+    "admin/tickets/ticket/<int:pk>/scheduled_date_change/":     ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
+    "admin/tickets/ticket/<int:pk>/scheduled_done/":            ((*NON_STAFF, E405, E405), (*NON_STAFF, BACK, BACK)),
     # The report for account managers: `reports.view_report` (the Engineers group; a superuser here), read only.
     "admin/reports/report/":                                    ((*NON_STAFF, E403, OK), (*NON_STAFF, E403, E405)),
     "admin/reports/report/csv/":                                ((*NON_STAFF, E403, OK), (*NON_STAFF, E403, E405)),
@@ -342,6 +347,8 @@ ADMIN_MODELS = {
     "operations.replacement":     ("v",     "v"),     # written through the ticket desk only
     "operations.allowanceuse":    ("v",     "v"),
     "operations.planallowance":   ("",      "vacd"),
+    "operations.scheduledwork":   ("v",     "v"),     # written through the ticket desk only
+    "operations.planscheduledwork": ("",    "vacd"),
     "migration.importrun":        ("",      "v  d"),
 }
 # fmt: on
@@ -474,7 +481,7 @@ def build_world() -> World:
     from core.services import contact_message_submit
     from migration.models import ImportRun
     from operations import services as operations
-    from operations.models import AllowanceKind, PlanAllowance
+    from operations.models import AllowanceKind, PlanAllowance, PlanScheduledWork
     from tickets import services
     from tickets.models import Ticket
     from tickets.tests.factories import make_ticket, upload
@@ -483,6 +490,7 @@ def build_world() -> World:
         ("contracts.migrations.0003_seed_service_plans", "seed"),
         ("contracts.migrations.0004_serviceplan_hezo_pays_return_shipping", "seed_return_shipping"),
         ("operations.migrations.0002_seed_plan_allowances", "seed"),
+        ("operations.migrations.0005_seed_plan_scheduled_work", "seed"),
     ]:
         getattr(importlib.import_module(module), function)(apps, None)
 
@@ -525,6 +533,9 @@ def build_world() -> World:
     )
     replacement = operations.replacement_approve(ticket=ticket, engineer=engineer, replacement_serial="FG100FTK29999")
     allowance_use = operations.allowance_use_record(ticket=ticket, kind=AllowanceKind.CONFIG_CHANGE, engineer=engineer)
+    scheduled_work = operations.scheduled_work_agree(
+        ticket=ticket, engineer=engineer, kind="remote_change", agreed_for=timezone.now() + timedelta(days=3)
+    )
     contact = contact_message_submit(
         name="Jan Kowalski", email="jan@kowalski.example", message="Nie mogę się zalogować.", language="en"
     )
@@ -574,6 +585,8 @@ def build_world() -> World:
             "operations.replacement": replacement,
             "operations.allowanceuse": allowance_use,
             "operations.planallowance": PlanAllowance.objects.filter(plan_id=contract_a.plan_id).earliest("pk"),
+            "operations.scheduledwork": scheduled_work,
+            "operations.planscheduledwork": PlanScheduledWork.objects.filter(plan_id=contract_a.plan_id).earliest("pk"),
             "migration.importrun": ImportRun.objects.create(source="export.jsonl", state=ImportRun.State.FINISHED),
         },
         ticket_content_type=ContentType.objects.get_for_model(Ticket).pk,

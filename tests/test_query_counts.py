@@ -5,14 +5,18 @@ be equal and are pinned (a change that adds a query shows up here and must say w
 
 `bench/page_queries.py` reads the same counts on 1k and 100k tickets (docs/BENCHMARKS.md)."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from conftest import verify
 from contracts.tests.factories import make_contract
+from operations.services import scheduled_work_agree
 from tickets import services
 from tickets.models import Ticket
 from tickets.tests.factories import make_ticket, upload
@@ -29,8 +33,8 @@ CUSTOMER_PAGES = {
     "/tickets/?q=vpn&status=open": (5, "the same, searched and filtered"),
     "/tickets/?contract=A100001&priority=critical": (5, "the same, filtered"),
     "/tickets/{number}/": (
-        8,
-        "user and device, ticket, messages with files, timeline, clocks, replacements, CCs, reads",
+        9,
+        "user and device, ticket, messages with files, timeline, clocks, replacements, scheduled work, CCs, reads",
     ),
     "/tickets/new/": (2, "user and device, contract lines with serial counts"),
     "/tickets/new/?contract=A100001": (3, "the same, and whether the chosen contract is the user's"),
@@ -41,8 +45,9 @@ PARTNER_PAGES = {
     "/dashboard/": (2, "user and device, the partner's company"),
     "/tickets/": (5, "user and device, contract filter options, count, rows, serial line counts"),
     "/tickets/{number}/": (
-        7,
-        "user and device, ticket, the read log written, messages with files, timeline, clocks, replacements",
+        8,
+        "user and device, ticket, the read log written, messages with files, timeline, clocks, replacements, "
+        "scheduled work",
     ),
 }
 ENGINEER_PAGES = {
@@ -75,6 +80,12 @@ def _grow(cast, contract, ticket: Ticket, rounds: int) -> None:
         services.ticket_cc_add(ticket=ticket, actor=cast["customer"], email=f"kopia{i}@example.com")
         reader = verify(UserFactory(email=f"partner{i}@arkanet.example"), cast["partner"].company, "partner")
         services.partner_read_record(ticket_id=ticket.pk, user=reader)
+        scheduled_work_agree(
+            ticket=ticket,
+            engineer=cast["engineer"],
+            kind="remote_change",
+            agreed_for=timezone.now() + timedelta(days=3),
+        )
 
 
 def _measure(pages: dict, client: Client, number: str) -> dict[str, tuple[int, list[str]]]:

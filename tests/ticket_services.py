@@ -34,7 +34,9 @@ def ticket_services_all() -> list[tuple[str, object]]:
             parameters = inspect.signature(function).parameters.values()
             if any(p.kind is not p.KEYWORD_ONLY for p in parameters) or not parameters:
                 continue  # helpers with positional arguments (return_due, emails_clean…), periodic jobs
-            if module is operations_services and not {"ticket", "replacement"} & {p.name for p in parameters}:
+            if module is operations_services and not {"ticket", "replacement", "scheduled_work"} & {
+                p.name for p in parameters
+            }:
                 continue
             found.append((f"{module.__name__}.{name}", function))
     return sorted(found)
@@ -76,7 +78,12 @@ def candidates(s: dict, service: str) -> dict:
         "contact_name": ["Jan Telefon"],
         "contact_email": ["jan@kowalski.example"],
         "language": ["pl"],
-        "kind": ["config_change", "config_review", "firmware_upgrade"],
+        "kind": ["config_change", "config_review", "firmware_upgrade", "remote_change", "onsite_install"],
+        # HEZO 360 scheduled work
+        "scheduled_work": list(ticket.scheduled_works.all()) if hasattr(ticket, "scheduled_works") else [],
+        "requested_at": [None],
+        "agreed_for": [timezone.now() + timedelta(days=3)],
+        "done_at": [None],
         "note": ["Zmiana reguły"],
         "replacement_serial": ["FGNEW0001"],
         "carrier": ["DHL"],

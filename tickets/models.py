@@ -304,6 +304,8 @@ class EventAction(models.TextChoices):
     PHONE_CONTACT = "phone_contact", _("phone contact")
     REPLACEMENT = "replacement", _("replacement (RMA)")
     ALLOWANCE = "allowance", _("allowance use")
+    # HEZO 360 scheduled work (operations): old/new are "<kind> <agreed ISO>", "done <ISO>" (codes, not words).
+    SCHEDULED = "scheduled", _("scheduled work")
 
 
 class TicketEvent(models.Model):

@@ -219,9 +219,10 @@ def test_list_and_detail_query_counts_do_not_grow_with_tickets_or_messages(custo
         services.partner_read_record(ticket_id=ticket.pk, user=reader)
     # user and device, contract filter options, count, rows, serial line counts
     assert _count_queries(customer_client, "/tickets/") == list_small == 5
-    # user and device, ticket, messages with files, the timeline, clocks, replacements, CCs, the reseller's reads
+    # user and device, ticket, messages with files, the timeline, clocks, replacements, scheduled work, CCs, the
+    # reseller's reads
     # (the session comes from the cache)
-    assert _count_queries(customer_client, f"/tickets/{ticket.number}/") == detail_small == 8
+    assert _count_queries(customer_client, f"/tickets/{ticket.number}/") == detail_small == 9
 
 
 @pytest.mark.parametrize(
