@@ -36,7 +36,7 @@ _QUOTE_HEADERS = [
 ]
 _HEADER_BLOCK_NEXT = re.compile(r"^(sent|date|wys[łl]ano|data|to|do|subject|temat):\s", re.IGNORECASE)
 _SIGNATURE = re.compile(
-    r"^(--\s*|sent from my .{1,40}|wys[łl]ano z (mojego )?.{1,40}|get outlook for .{1,30}|pobierz outlook.{0,30})$",
+    r"^(--\s*|sent from my .{1,40}|wys[łl]an[oe] z (mojego )?.{1,40}|get outlook for .{1,30}|pobierz outlook.{0,30})$",
     re.IGNORECASE,
 )
 
