@@ -10,6 +10,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         counts = mail_receive()
         total = sum(counts.values())
-        self.stdout.write(_("Received %(count)d e-mails.") % {"count": total})
+        self.stdout.write(_("E-mails received: %(count)d") % {"count": total})
         for outcome, count in sorted(counts.items()):
             self.stdout.write(f"  {outcome}: {count}")
