@@ -20,7 +20,12 @@ from accounts.models import User
 from core.outbox import email_queue, outbox_domain
 from core.text import email_address_validate, email_canonical
 from tickets.attachments import attachment_check
-from tickets.mailthread import reply_address_base, ticket_number_from_addresses, ticket_number_from_references
+from tickets.mailthread import (
+    reply_address_base,
+    reply_tag_forged,
+    ticket_number_from_addresses,
+    ticket_number_from_references,
+)
 from tickets.models import Ticket
 from tickets.services import ticket_note_by_email, ticket_reply_by_email
 
@@ -81,6 +86,9 @@ def _answer(record: InboundMessage) -> None:
 
 
 def _ticket_of(inbound: Inbound) -> Ticket | None:
+    """By the reply address's token, else by the thread's Message-ID; a forged tag matches nothing."""
+    if reply_tag_forged(inbound.recipients):
+        return None
     number = ticket_number_from_addresses(inbound.recipients) or ticket_number_from_references(inbound.references)
     return Ticket.objects.filter(number=number).first() if number else None
 

@@ -56,6 +56,15 @@ def ticket_number_from_addresses(addresses: Iterable[str]) -> str | None:
     return None
 
 
+def reply_tag_forged(addresses: Iterable[str]) -> bool:
+    """Whether any of `addresses` carries a ticket tag whose token is wrong: a forged reply address."""
+    return any(
+        not _token_valid(match["number"].upper(), match["token"])
+        for address in addresses
+        if (match := _ADDRESS_TAG.search(address or ""))
+    )
+
+
 def ticket_number_from_references(header_values: Iterable[str]) -> str | None:
     """The ticket number of the first thread Message-ID in In-Reply-To/References whose token is right."""
     for value in header_values:

@@ -35,9 +35,7 @@ CLIENT_BODIES = {
         "Logi w załączeniu, tunel nadal nie wstaje.\n\n-- \nAnna Kowalska\nKowalski Systemy\n\n"
         "W dniu 3.12.2026 o 14:05, myHEZO pisze:\n> " + QUOTE
     ),
-    "thunderbird_en": (
-        "Logi w załączeniu, tunel nadal nie wstaje.\n\nOn 03/12/2026 14:05, myHEZO wrote:\n> " + QUOTE
-    ),
+    "thunderbird_en": ("Logi w załączeniu, tunel nadal nie wstaje.\n\nOn 03/12/2026 14:05, myHEZO wrote:\n> " + QUOTE),
 }
 
 HTML_ONLY = (
