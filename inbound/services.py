@@ -187,18 +187,20 @@ def _too_large(raw: bytes) -> Inbound:
     )
 
 
-def inbound_receive(*, raw: bytes) -> Received:
+def inbound_receive(*, raw: bytes, size: int | None = None) -> Received:
     """Receive one e-mail, exactly once: the record (keyed by Message-ID, else a hash of the bytes) is written
     first, in the same transaction as the effects; a message received before does nothing again. Two receivers
-    at once: the second waits on the unique key and finds the first's record."""
+    at once: the second waits on the unique key and finds the first's record. `size`: the e-mail's size when
+    `raw` is only its header (a source that did not download an e-mail over the limit)."""
     size_limit = settings.MYHEZO_INBOUND_MAX_MB * 1024 * 1024
-    inbound = _too_large(raw) if len(raw) > size_limit else inbound_parse(raw)
+    size = size or len(raw)
+    inbound = _too_large(raw) if size > size_limit else inbound_parse(raw)
     record = InboundMessage(
         key=inbound.key,
         sender=inbound.sender[:254],
         sender_canonical=email_canonical(inbound.sender)[:254] if inbound.sender else "",
         subject=inbound.subject,
-        size=len(raw),
+        size=size,
         outcome=Outcome.INVALID,
     )
     with transaction.atomic():
@@ -211,7 +213,7 @@ def inbound_receive(*, raw: bytes) -> Received:
                 record.save()
         except IntegrityError:
             return Received(record=InboundMessage.objects.get(key=inbound.key), new=False)
-        if len(raw) > size_limit:
+        if size > size_limit:
             record.outcome = Outcome.TOO_LARGE
         else:
             _effects(record, inbound, raw)

@@ -7,6 +7,7 @@ import contextlib
 import imaplib
 import logging
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -70,6 +71,7 @@ def mail_receive_imap(url: str, *, limit: int = 500) -> Counter:
     counts: Counter = Counter()
     connection, folder = imap_connect(url)
     processed = settings.MYHEZO_INBOUND_PROCESSED_FOLDER
+    size_limit = settings.MYHEZO_INBOUND_MAX_MB * 1024 * 1024
     try:
         connection.create(_quoted(processed))  # "already exists" is an answer, not an error
         status, _data = connection.select(_quoted(folder))
@@ -77,11 +79,16 @@ def mail_receive_imap(url: str, *, limit: int = 500) -> Counter:
             raise imaplib.IMAP4.error(f"cannot open the folder {folder!r}")
         status, data = connection.uid("SEARCH", None, "UNDELETED")
         for uid in (data[0] or b"").split()[:limit]:
-            status, fetched = connection.uid("FETCH", uid, "(BODY.PEEK[])")
+            # An e-mail over the limit is never downloaded: its header is enough to refuse it.
+            status, fetched = connection.uid("FETCH", uid, "(RFC822.SIZE)")
+            size_match = re.search(rb"RFC822\.SIZE (\d+)", b" ".join(i for i in fetched if isinstance(i, bytes)))
+            size = int(size_match[1]) if size_match else 0
+            part = "BODY.PEEK[HEADER]" if size > size_limit else "BODY.PEEK[]"
+            status, fetched = connection.uid("FETCH", uid, f"({part})")
             raw = next((item[1] for item in fetched if isinstance(item, tuple)), None)
             if status != "OK" or raw is None:
                 continue
-            _done(counts, inbound_receive(raw=raw))
+            _done(counts, inbound_receive(raw=raw, size=max(size, len(raw))))
             _imap_done(connection, uid, processed)
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):

@@ -147,3 +147,21 @@ def test_receivers_running_at_once_add_a_message_once(cast, contract, service_pl
     assert sorted(results) == [False] * 5 + [True]
     assert ticket.messages.filter(body="Raz.").count() == 1
     assert InboundMessage.objects.count() == 1
+
+
+def test_the_original_e_mail_is_for_engineers_only(ticket, cast, login_with_otp):
+    from django.test import Client
+
+    inbound_receive(raw=reply(ticket, "anna@kowalski.example", "Odpowiedź z oryginałem."))
+    original = ticket.messages.get(kind=MessageKind.NOTE).attachments.get()
+
+    customer = login_with_otp(cast["customer"])
+    page = customer.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "Odpowiedź z oryginałem." in page and original.name not in page
+    assert customer.get(f"/tickets/{ticket.number}/attachments/{original.pk}/").status_code == 404
+
+    desk = login_with_otp(cast["engineer"], with_client=Client())
+    assert original.name in desk.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+    download = desk.get(f"/admin/tickets/ticket/attachments/{original.pk}/")
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
+    assert b"Message-ID: <" in b"".join(download.streaming_content)  # the e-mail as received

@@ -197,3 +197,18 @@ def test_the_same_message_delivered_twice_is_added_once(mailbox, ticket):
 
     assert mail_receive() == {Outcome.REPLY: 1, "duplicate": 1}
     assert [m.body for m in public(ticket)].count("Wysłane dwa razy.") == 1
+
+
+def test_an_e_mail_over_the_size_limit_is_refused_without_downloading_it(mailbox, ticket, settings, outbox):
+    settings.MYHEZO_INBOUND_MAX_MB = 1
+    mailbox.append(reply(ticket, "anna@kowalski.example", "X" * 1_500_000))
+    before = state(ticket)
+    outbox.mark()
+
+    assert mail_receive() == {Outcome.TOO_LARGE: 1}
+
+    assert state(ticket) == before
+    record = InboundMessage.objects.get()
+    assert record.size > 1024 * 1024 and record.sender == "anna@kowalski.example"
+    assert outbox.recipients() == ["anna@kowalski.example"]  # told once, politely
+    assert mailbox.count("processed") == 1
