@@ -5,7 +5,7 @@ from .models import InboundMessage
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
-    """What the receiver did with each inbound e-mail: read only."""
+    """What the receiver did with each inbound e-mail: read only (a superuser may delete a record)."""
 
     list_display = ["received_at", "sender", "subject", "outcome", "ticket", "answered"]
     list_filter = ["outcome", "answered"]
@@ -17,7 +17,4 @@ class InboundMessageAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

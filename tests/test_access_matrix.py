@@ -336,6 +336,7 @@ ADMIN_MODELS = {
     "operations.allowanceuse":    ("v",     "v"),
     "operations.planallowance":   ("",      "vacd"),
     "migration.importrun":        ("",      "v  d"),
+    "inbound.inboundmessage":     ("",      "v  d"),  # what the e-mail receiver did
 }
 # fmt: on
 
@@ -461,6 +462,7 @@ def build_world() -> World:
     from contracts.tests.factories import CompanyFactory, make_contract
     from core.models import OutboxEmail
     from core.services import contact_message_submit
+    from inbound.models import InboundMessage
     from migration.models import ImportRun
     from operations import services as operations
     from operations.models import AllowanceKind, PlanAllowance
@@ -561,6 +563,7 @@ def build_world() -> World:
             "operations.allowanceuse": allowance_use,
             "operations.planallowance": PlanAllowance.objects.filter(plan_id=contract_a.plan_id).earliest("pk"),
             "migration.importrun": ImportRun.objects.create(source="export.jsonl", state=ImportRun.State.FINISHED),
+            "inbound.inboundmessage": InboundMessage.objects.create(key="<world@example.com>", outcome="unmatched"),
         },
         ticket_content_type=ContentType.objects.get_for_model(Ticket).pk,
         sessions=sessions,
