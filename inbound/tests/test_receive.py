@@ -165,3 +165,16 @@ def test_the_original_e_mail_is_for_engineers_only(ticket, cast, login_with_otp)
     download = desk.get(f"/admin/tickets/ticket/attachments/{original.pk}/")
     assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
     assert b"Message-ID: <" in b"".join(download.streaming_content)  # the e-mail as received
+
+
+@pytest.mark.parametrize("charset", ["iso-8859-2", "windows-1250", "utf-8"])
+def test_a_reply_in_any_polish_charset_is_decoded(ticket, charset):
+    raw = reply(ticket, "anna@kowalski.example", "x")
+    head, _, _body = raw.partition(b"\n\n")
+    head = head.replace(b'text/plain; charset="utf-8"', f'text/plain; charset="{charset}"'.encode())
+    head = b"\n".join(line for line in head.split(b"\n") if not line.startswith(b"Content-Transfer-Encoding"))
+    raw = head + b"\nContent-Transfer-Encoding: 8bit\n\n" + "Zażółć gęślą jaźń.\n".encode(charset)
+
+    inbound_receive(raw=raw)
+
+    assert ticket.messages.filter(kind=MessageKind.REPLY, body="Zażółć gęślą jaźń.").exists()
