@@ -16,6 +16,8 @@ class OutboxEmail(models.Model):
 
     to = models.JSONField(_("recipients"))
     reply_to = models.JSONField(_("reply to"), default=list, blank=True)
+    # Extra headers the caller chose (threading: In-Reply-To, References; Auto-Submitted); never user input.
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text"))
     body_html = models.TextField(_("HTML"), blank=True)

@@ -32,13 +32,22 @@ def _outbox_deliver_on_commit(email_id: int) -> None:
 
 @transaction.atomic
 def email_queue(
-    *, to: list[str], template: str, context: dict, language: str, reply_to: list[str] | None = None
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    language: str,
+    reply_to: list[str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxEmail:
-    """Write an e-mail to the outbox in the caller's transaction; it is sent after commit."""
+    """Write an e-mail to the outbox in the caller's transaction; it is sent after commit. `headers` are extra
+    header lines chosen by the caller (threading, Auto-Submitted), one line each."""
     rendered = email_render(template=template, context=context, language=language)
+    headers = {name: " ".join(str(value).split()) for name, value in (headers or {}).items()}
     email = OutboxEmail(
         to=list(to),
         reply_to=list(reply_to or []),
+        headers=headers,
         subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,
@@ -51,6 +60,12 @@ def email_queue(
     return email
 
 
+def outbox_domain() -> str:
+    """The domain of our own Message-IDs: that of the sender address."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2].lower() if "@" in address else "myhezo.invalid"
+
+
 def outbox_message_id(email: OutboxEmail) -> str:
     """The Message-ID of an outbox e-mail, fixed by its row rather than random per send.
 
@@ -58,8 +73,7 @@ def outbox_message_id(email: OutboxEmail) -> str:
     marked sent means it is sent again. With the same Message-ID, mail clients and servers recognise the
     second copy as the same message (many hide or drop such duplicates).
     """
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    domain = address.rpartition("@")[2] if "@" in address else "myhezo.invalid"
+    domain = outbox_domain()
     created = email.created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
     return f"<outbox-{email.pk}.{created}@{domain}>"
 
@@ -86,7 +100,7 @@ def outbox_email_send(*, email_id: int) -> bool:
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=email.to,
             reply_to=email.reply_to or None,
-            headers={"Message-ID": outbox_message_id(email)},
+            headers={**(email.headers or {}), "Message-ID": outbox_message_id(email)},
             connection=get_connection(),
         )
         if email.body_html:

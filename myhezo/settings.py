@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "portal",
     # The reports for account managers (admin pages).
     "reports",
+    # Replies by e-mail (SPEC §9): `manage.py mail_receive`.
+    "inbound",
     # Made-up data for `make run` (demo_data) and the benchmarks (bench_seed).
     "demo",
 ]
@@ -217,6 +219,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_sweep", "schedule": crontab(minute="*")},
     "sla-scan": {"task": "sla.tasks.sla_scan", "schedule": crontab(minute="*")},
     "rma-reminders": {"task": "operations.tasks.rma_reminders", "schedule": crontab(minute=7)},
+    "mail-receive": {"task": "inbound.tasks.mail_receive", "schedule": crontab(minute="*")},
 }
 
 # Throttling counts live in the default cache. Django's own RedisCache increments atomically, which
@@ -266,6 +269,14 @@ MYHEZO_HELPDESK_LANGUAGE = env.str("MYHEZO_HELPDESK_LANGUAGE", default="pl")
 MYHEZO_ESCALATION_EMAIL = env.str("MYHEZO_ESCALATION_EMAIL", default="escalation@myhezo.pl")
 MYHEZO_ESCALATION_PHONE = env.str("MYHEZO_ESCALATION_PHONE", default="12 25 25 502")
 
+# Replies by e-mail (SPEC §9): ticket e-mails answer to MYHEZO_REPLY_EMAIL tagged per ticket
+# (pomoc+HZ-2026-000123.<token>@myhezo.pl: the mailbox must accept "+" sub-addresses); the receiver reads
+# INBOUND_EMAIL_URL (imaps://user:password@host/INBOX) or, when it is empty, var/inbox/*.eml.
+MYHEZO_REPLY_EMAIL = env.str("MYHEZO_REPLY_EMAIL", default=MYHEZO_HELPDESK_EMAIL)
+INBOUND_EMAIL_URL = env.str("INBOUND_EMAIL_URL", default="")
+MYHEZO_INBOUND_DIR = VAR_DIR / "inbox"
+MYHEZO_INBOUND_PROCESSED_FOLDER = env.str("MYHEZO_INBOUND_PROCESSED_FOLDER", default="processed")
+MYHEZO_INBOUND_MAX_MB = env.int("MYHEZO_INBOUND_MAX_MB", default=40)
 MYHEZO_ENGINEERS_EMAIL = env.str("MYHEZO_ENGINEERS_EMAIL", default=MYHEZO_HELPDESK_EMAIL)
 MYHEZO_SLA_ALERT_EMAIL = env.str("MYHEZO_SLA_ALERT_EMAIL", default="sla@myhezo.pl")
 MYHEZO_ENGINEERS_LANGUAGE = env.str("MYHEZO_ENGINEERS_LANGUAGE", default=MYHEZO_HELPDESK_LANGUAGE)

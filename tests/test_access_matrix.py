@@ -350,6 +350,7 @@ ADMIN_MODELS = {
     "operations.scheduledwork":   ("v",     "v"),     # written through the ticket desk only
     "operations.planscheduledwork": ("",    "vacd"),
     "migration.importrun":        ("",      "v  d"),
+    "inbound.inboundmessage":     ("",      "v  d"),  # what the e-mail receiver did
 }
 # fmt: on
 
@@ -479,6 +480,7 @@ def build_world() -> World:
     from contracts.tests.factories import CompanyFactory, make_contract
     from core.models import OutboxEmail
     from core.services import contact_message_submit
+    from inbound.models import InboundMessage
     from migration.models import ImportRun
     from operations import services as operations
     from operations.models import AllowanceKind, PlanAllowance, PlanScheduledWork
@@ -588,6 +590,7 @@ def build_world() -> World:
             "operations.scheduledwork": scheduled_work,
             "operations.planscheduledwork": PlanScheduledWork.objects.filter(plan_id=contract_a.plan_id).earliest("pk"),
             "migration.importrun": ImportRun.objects.create(source="export.jsonl", state=ImportRun.State.FINISHED),
+            "inbound.inboundmessage": InboundMessage.objects.create(key="<world@example.com>", outcome="unmatched"),
         },
         ticket_content_type=ContentType.objects.get_for_model(Ticket).pk,
         sessions=sessions,

@@ -147,6 +147,10 @@ def assert_clean_headers(message, *, to: list[str]) -> None:
         "Date",
         "Message-ID",
         "Content-Transfer-Encoding",
+        # Threading and "automatic mail" (SPEC §9): fixed by us, never from the input.
+        "In-Reply-To",
+        "References",
+        "Auto-Submitted",
     }
 
 
@@ -1075,3 +1079,88 @@ def test_markup_in_imported_company_names_line_models_and_serials_is_escaped(
         assert response.status_code == 200, url
         assert not live_markup(page(response)), url
     assert escape(PAYLOAD) in page(customer_client.get("/contracts/"))
+
+
+# --- inbound mail (SPEC §9, issue 19) ---------------------------------------------------------------------
+
+
+def inbound_reply(ticket, sender="anna@kowalski.example", **kwargs) -> bytes:
+    from inbound.tests.mails import reply
+
+    return reply(ticket, sender, **kwargs)
+
+
+def test_a_mailed_reply_with_script_in_html_and_markup_in_text_is_text_on_every_page(
+    ticket, customer_client, admin_client_otp
+):
+    from inbound.services import inbound_receive
+
+    live = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    html = f"<html><body><p>Odpowiedź</p>{live}{escape(PAYLOAD)}</body></html>"
+    inbound_receive(raw=inbound_reply(ticket, html=html))
+    inbound_receive(raw=inbound_reply(ticket, body=PAYLOAD))
+
+    html_message, text_message = Message.objects.filter(ticket=ticket, kind="reply").order_by("pk")[1:]
+    # The live script and tag are gone; the markup the sender wrote as text stays text.
+    assert html_message.body.split() == ["Odpowiedź", *PAYLOAD.split()]
+    assert text_message.body == PAYLOAD.strip()  # stored as text, as written
+    assert_safe_html(page(customer_client.get(f"/tickets/{ticket.number}/")))
+    desk = page(admin_client_otp.get(f"/admin/tickets/ticket/{ticket.pk}/change/"))
+    assert not live_markup(desk)
+
+
+def test_cr_lf_in_an_inbound_e_mails_headers_never_reaches_the_answer_s_headers(ticket, mailoutbox):
+    from inbound.models import InboundMessage
+    from inbound.services import inbound_receive
+
+    raw = inbound_reply(ticket, "obcy@example.com", headers={"X-Test": "1"})
+    raw = raw.replace(b"Subject: ", b"Subject: =?utf-8?q?Pytanie=0D=0ABcc:_y@example.com?= ", 1)
+    before = counts()
+    received = inbound_receive(raw=raw)
+
+    assert "\n" not in received.record.subject and "\r" not in received.record.subject
+    answer = OutboxEmail.objects.order_by("-pk").first()
+    assert counts() == {**before, "outbox": before["outbox"] + 1}
+    [message] = sent_messages(mailoutbox, [answer])
+    assert_clean_headers(message, to=["obcy@example.com"])
+    assert InboundMessage.objects.get().sender == "obcy@example.com"
+
+
+def test_a_huge_inbound_body_is_cut_and_an_e_mail_over_the_limit_changes_nothing(ticket, settings):
+    from inbound.models import Outcome
+    from inbound.services import inbound_receive
+
+    inbound_receive(raw=inbound_reply(ticket, body="A" * 3_000_000))
+    message = Message.objects.filter(ticket=ticket, kind="reply").order_by("pk").last()
+    assert len(message.body) <= 20000
+
+    settings.MYHEZO_INBOUND_MAX_MB = 1
+    before = counts()
+    received = inbound_receive(raw=inbound_reply(ticket, body="B" * 2_000_000))
+    assert received.record.outcome == Outcome.TOO_LARGE
+    assert counts() == {**before, "outbox": before["outbox"] + 1}  # the polite answer, nothing else
+
+
+def test_a_mailed_zip_bomb_is_stored_as_sent_never_unpacked(ticket):
+    from inbound.services import inbound_receive
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("zeros.bin", b"\x00" * (64 * 1024 * 1024))
+    bomb = buffer.getvalue()
+    inbound_receive(raw=inbound_reply(ticket, attachments=(("logi.zip", bomb, "application/zip"),)))
+
+    attachment = Attachment.objects.get(name="logi.zip")
+    assert attachment.size == len(bomb) and attachment.file.read() == bomb
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd.txt", "C:\\Windows\\system32\\log.txt", "logs/x/\x00log.txt"])
+def test_a_mailed_file_name_with_a_path_keeps_only_its_name(ticket, name):
+    from inbound.services import inbound_receive
+
+    inbound_receive(raw=inbound_reply(ticket, attachments=((name, b"log line\n", "text/plain"),)))
+
+    attachment = Attachment.objects.get(message__kind="reply", message__ticket=ticket, name__endswith="txt")
+    assert "/" not in attachment.name and "\\" not in attachment.name and "\x00" not in attachment.name
+    stored = Path(attachment.file.path).resolve()
+    assert stored.is_relative_to(Path(settings.MEDIA_ROOT).resolve() / "tickets")

@@ -15,7 +15,13 @@ from .changes import (
     ticket_priority_change,
     tickets_partner_access_withdraw,
 )
-from .dialog import ticket_engineer_reply, ticket_phone_contact_log, ticket_reply
+from .dialog import (
+    ticket_engineer_reply,
+    ticket_note_by_email,
+    ticket_phone_contact_log,
+    ticket_reply,
+    ticket_reply_by_email,
+)
 from .opening import contract_line_for_serial, ticket_create, ticket_create_by_phone, ticket_legacy_create
 from .privacy import partner_read_record, tickets_person_anonymise
 from .status import ALLOWED_MOVES, ticket_close, ticket_reopen, ticket_status_change
@@ -35,11 +41,13 @@ __all__ = [
     "ticket_engineer_reply",
     "ticket_escalate",
     "ticket_legacy_create",
+    "ticket_note_by_email",
     "ticket_partner_access_set",
     "ticket_phone_contact_log",
     "ticket_priority_change",
     "ticket_reopen",
     "ticket_reply",
+    "ticket_reply_by_email",
     "ticket_status_change",
     "tickets_partner_access_withdraw",
     "tickets_person_anonymise",

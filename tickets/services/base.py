@@ -20,6 +20,7 @@ from core.text import email_address_validate, email_canonical
 
 from ..attachments import attachments_check
 from ..links import ticket_email_links
+from ..mailthread import ticket_mail_headers, ticket_reply_address
 from ..models import (
     Attachment,
     Message,
@@ -191,23 +192,31 @@ def _customer_recipients(ticket: Ticket, *, exclude: str = "") -> list[tuple[str
 def ticket_customers_notify(*, ticket: Ticket, template: str, context: dict, exclude: str = "") -> None:
     """E-mail the ticket's customer side (reporter and CCs, without `exclude`) through the outbox, with the
     ticket and its links in the context. One e-mail per address: each in its reader's language, and no CC learns
-    the others' addresses."""
+    the others' addresses. Each answers to the ticket's reply address and threads with the ticket's others."""
     for address, language in _customer_recipients(ticket, exclude=exclude):
         email_queue(
             to=[address],
             template=template,
-            context={"ticket": ticket, **ticket_email_links(ticket), **context},
+            context={"ticket": ticket, **ticket_email_links(ticket), "reply_by_email": True, **context},
             language=language,
+            **ticket_email_reply_path(ticket),
         )
 
 
-def _notify_engineers(*, ticket: Ticket, template: str, context: dict, reply_to: str = "") -> None:
+def ticket_email_reply_path(ticket: Ticket) -> dict:
+    """`reply_to` and `headers` of every e-mail about the ticket (SPEC §9): its reply address and threading.
+    An engineer answering a notification by e-mail reaches the ticket too (as an internal note), never the
+    customer directly."""
+    return {"reply_to": [ticket_reply_address(ticket.number)], "headers": ticket_mail_headers(ticket.number)}
+
+
+def _notify_engineers(*, ticket: Ticket, template: str, context: dict) -> None:
     email_queue(
         to=[settings.MYHEZO_ENGINEERS_EMAIL],
         template=template,
-        context={"ticket": ticket, **ticket_email_links(ticket), **context},
+        context={"ticket": ticket, **ticket_email_links(ticket), "reply_by_email": True, **context},
         language=settings.MYHEZO_ENGINEERS_LANGUAGE,
-        reply_to=[reply_to] if reply_to else None,
+        **ticket_email_reply_path(ticket),
     )
 
 

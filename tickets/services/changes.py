@@ -29,6 +29,7 @@ from .base import (
     emails_clean,
     reseller_current,
     ticket_actor_check,
+    ticket_email_reply_path,
     ticket_event_record,
     ticket_lock,
     ticket_touch,
@@ -147,7 +148,7 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
         template="tickets/emails/ticket_escalated",
         context={"ticket": ticket, **ticket_email_links(ticket), "reason": reason, "actor_name": _name_of(actor)},
         language=settings.MYHEZO_ENGINEERS_LANGUAGE,
-        reply_to=[actor.email],
+        **ticket_email_reply_path(ticket),
     )
     return ticket
 

@@ -120,9 +120,7 @@ def _ticket_insert(
     ticket_event_record(ticket=ticket, actor=actor, action=EventAction.CREATED, new=ticket.source)
     context = {"message": message, "attachments": list(message.attachments.all())}
     ticket_customers_notify(ticket=ticket, template="tickets/emails/ticket_created", context=context)
-    _notify_engineers(
-        ticket=ticket, template="tickets/emails/ticket_created_engineers", context=context, reply_to=reporter_email
-    )
+    _notify_engineers(ticket=ticket, template="tickets/emails/ticket_created_engineers", context=context)
     return ticket
 
 

@@ -38,9 +38,10 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 # --- status ------------------------------------------------------------------------------------------
 
 
-def _status_set(*, ticket: Ticket, actor: User, to: str) -> bool:
+def _status_set(*, ticket: Ticket, actor: User | None, to: str, actor_name: str = "") -> bool:
     """The one place a status changes: checked against ALLOWED_MOVES and written to the history. The
-    caller holds the row lock. Returns whether anything changed."""
+    caller holds the row lock. `actor_name` names an actor without an account (a CC replying by e-mail).
+    Returns whether anything changed."""
     old = ticket.status
     if to == old:
         return False
@@ -52,7 +53,7 @@ def _status_set(*, ticket: Ticket, actor: User, to: str) -> bool:
         )
     now = timezone.now()
     ticket_touch(ticket, status=to, closed_at=now if to == Status.CLOSED else None)
-    ticket_event_record(ticket=ticket, actor=actor, action=EventAction.STATUS, old=old, new=to)
+    ticket_event_record(ticket=ticket, actor=actor, action=EventAction.STATUS, old=old, new=to, actor_name=actor_name)
     ticket_status_changed.send(sender=Ticket, ticket=ticket, old=old, new=to, at=now)
     return True
 

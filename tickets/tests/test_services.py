@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch
 from conftest import skip_or_fail
 from core.models import OutboxEmail
 from tickets import services
+from tickets.mailthread import ticket_reply_address
 from tickets.models import EventAction, Message, MessageKind, Status, Ticket, TicketEvent
 
 from .factories import PNG, make_ticket, upload
@@ -50,7 +51,8 @@ def test_opening_numbers_the_ticket_stores_the_dialog_and_mails_reporter_ccs_and
     [cc_mail] = outbox.to("szef@kowalski.example")
     assert ticket.number in cc_mail.subject and "Po aktualizacji firmware" in cc_mail.body_text
     [engineers] = outbox.to(settings.MYHEZO_ENGINEERS_EMAIL)
-    assert engineers.reply_to == ["anna@kowalski.example"]
+    # Engineers answer to the ticket's address (an internal note), never straight to the customer.
+    assert engineers.reply_to == [ticket_reply_address(ticket.number)]
     assert "Kowalski Systemy" in engineers.subject
     assert OutboxEmail.objects.filter(status="sent").count() == 3
 
