@@ -60,8 +60,9 @@ def test_desk_page_shows_the_whole_dialog_notes_included_and_the_history(desk, c
     for text in (ticket.number, "Notatka: klient VIP", "Po aktualizacji firmware", "szef@kowalski.example", "Historia"):
         assert text in page
     # 13 for the ticket, its other open tickets, its contract's lines and the canned replies, 3 for its replacements
-    # and the contract's allowances; pinned with more of everything in test_desk.py.
-    assert len(queries) == 16
+    # and the contract's allowances, 2 for its scheduled work and the plan's kinds of it; pinned with more of
+    # everything in test_desk.py.
+    assert len(queries) == 18
 
 
 def test_engineer_posts_a_public_reply_and_an_internal_note(desk, cast, ticket, outbox):

@@ -199,7 +199,7 @@ def test_the_page_costs_the_same_queries_with_more_messages_tickets_and_lines(
 ):
     from contracts.tests.factories import make_contract
 
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         assert desk.get(url(ticket)).status_code == 200
 
     for number in range(3):
@@ -212,7 +212,7 @@ def test_the_page_costs_the_same_queries_with_more_messages_tickets_and_lines(
         make_ticket(author=cast["colleague"], contract=contract, title=f"Inne {number}")
     make_contract(customer=company, number="A100002", serials=("FG100FTK20001234", "FG200FTK20009999"))
     services.canned_reply_upsert(title="Druga", text_pl="Dzień dobry", text_en="Hello")
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         page = desk.get(url(ticket)).content.decode()
     assert "(H1)-FG100FTK20001234" in page  # the serial now has two lines: the notation says which one
     assert page.count("Inne ") >= 3 and "Druga" in page
