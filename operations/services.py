@@ -14,7 +14,7 @@ from core.dates import date_display, datetime_display
 from core.outbox import email_queue
 from sla.businesstime import WARSAW
 from sla.models import ClockKind, ClockState
-from sla.services import clock_start, clock_stop, ticket_sla_refresh
+from sla.services import clock_at_risk_at, clock_start, clock_stop, ticket_sla_refresh
 from tickets.links import ticket_email_links
 from tickets.models import EventAction, Status, Ticket
 from tickets.services.base import (
@@ -192,8 +192,9 @@ def replacement_update(
                 params={"due": datetime_display(clock.due_at)},
             )
         clock.agreed_due_at = agreed_delivery_at
+        clock.at_risk_at = clock_at_risk_at(clock)  # the warning moves with the agreed date
         clock.full_clean()
-        clock.save(update_fields=["agreed_due_at"])
+        clock.save(update_fields=["agreed_due_at", "at_risk_at"])
         agreed_label = _("agreed delivery date")  # outside the f-string, so that makemessages finds it
         changes.append(f"{agreed_label}: {datetime_display(agreed_delivery_at)}")
 

@@ -3,13 +3,13 @@ the ticket and hands forms to the services."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -62,6 +62,68 @@ class SlaFilter(admin.SimpleListFilter):
             return queryset.sla_breached(now)
         if self.value() == "due_1h":
             return queryset.filter(sla_next_due_at__gte=now, sla_next_due_at__lte=now + timedelta(hours=1))
+        return queryset
+
+
+@dataclass(frozen=True)
+class QuickFilter:
+    """One of the queue's quick filters: `code` in the URL (`?queue=<code>`), its label, and the narrowing."""
+
+    code: str
+    label: str
+    narrow: Callable[[QuerySet, datetime, object], QuerySet]  # (queryset, now, the engineer) -> queryset
+
+
+@dataclass(frozen=True)
+class DeskQueue:
+    """The order of the engineers' queue, contributed by the app that owns the SLA clocks (README "Layers":
+    tickets may not import sla, so sla/admin.py registers it with `TicketAdmin.desk_queue_register`).
+
+    `annotate(queryset, now)` adds two annotations to the changelist's queryset: `queue_rank` (0 a clock missed,
+    1 a clock at risk, 2 a clock running, 3 none) and `queue_due` (the soonest effective due time of the running
+    clocks). The queue is ordered by them, then by priority (critical first); `filters` are quick filters
+    placed after "unassigned" (e.g. "at risk")."""
+
+    annotate: Callable[[QuerySet, datetime], QuerySet]
+    filters: tuple[QuickFilter, ...] = ()
+
+
+QUEUE_AT_RISK = 1
+PRIORITY_RANK = Case(
+    When(priority=Priority.CRITICAL, then=Value(0)),
+    When(priority=Priority.NON_CRITICAL, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def _quick_filters(queue: DeskQueue | None) -> list[QuickFilter]:
+    return [
+        QuickFilter("mine", _("mine"), lambda queryset, now, user: queryset.filter(assignee=user)),
+        QuickFilter("unassigned", _("unassigned"), lambda queryset, now, user: queryset.filter(assignee=None)),
+        *(queue.filters if queue else ()),
+        QuickFilter("breached", _("breached"), lambda queryset, now, user: queryset.sla_breached(now)),
+        QuickFilter(
+            "waiting",
+            _("waiting for the customer"),
+            lambda queryset, now, user: queryset.filter(status=Status.WAITING),
+        ),
+    ]
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The queue's quick filters, in the sidebar and as the row of links above the list (templatetags/desk.py)."""
+
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [(quick.code, quick.label) for quick in _quick_filters(model_admin.desk_queue)]
+
+    def queryset(self, request, queryset):
+        for quick in _quick_filters(TicketAdmin.desk_queue):
+            if quick.code == self.value():
+                return quick.narrow(queryset, timezone.now(), request.user)
         return queryset
 
 
@@ -130,19 +192,24 @@ class DeskPanel:
 @admin.register(Ticket)
 class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     desk_panels: ClassVar[list[DeskPanel]] = []
+    desk_queue: ClassVar[DeskQueue | None] = None
 
     @classmethod
     def desk_panel_register(cls, panel: DeskPanel) -> None:
         if panel not in cls.desk_panels:
             cls.desk_panels.append(panel)
 
+    @classmethod
+    def desk_queue_register(cls, queue: DeskQueue) -> None:
+        cls.desk_queue = queue
+
     paginator = CappedCountPaginator
     # 100 rows of 11 columns: each column is a plain method, so a row costs a few calls rather than the admin's
     # generic field display (choices rebuilt, a static() lookup per icon, the URL resolved again per link).
     list_display = [
         "number_link",
-        "title",
-        "company",
+        "title_short",
+        "company_nip",
         "plan",
         "priority_label",
         "status_label",
@@ -154,7 +221,17 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     ]
     list_display_links = None
     empty_value_display = "-"
-    list_filter = [OpenFilter, SlaFilter, "status", "priority", "contract__plan", "source", EscalatedFilter, "assignee"]
+    list_filter = [
+        QueueFilter,
+        OpenFilter,
+        SlaFilter,
+        "status",
+        "priority",
+        "contract__plan",
+        "source",
+        EscalatedFilter,
+        "assignee",
+    ]
     list_select_related = ["company", "contract__plan", "assignee"]
     search_fields = ["=number", "title", "line__serial", "=company__nip", "company__name", "=contract__number"]
     ordering = ["-last_activity_at"]
@@ -177,9 +254,34 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # --- the queue (SPEC §7): by the next SLA due time, then priority ---------------------------------
+
+    def get_queryset(self, request):
+        # As ModelAdmin.get_queryset, with the annotations the ordering names added before it is applied.
+        queryset = self.model._default_manager.get_queryset().annotate(queue_priority=PRIORITY_RANK)
+        if self.desk_queue:
+            queryset = self.desk_queue.annotate(queryset, timezone.now())
+        return queryset.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        if self.desk_queue is None:
+            return ["queue_priority", "-last_activity_at"]
+        return ["queue_rank", "queue_due", "queue_priority", "-last_activity_at"]
+
     @admin.display(description=_("number"), ordering="number")
     def number_link(self, obj):
         return format_html('<a href="{}">{}</a>', obj.get_desk_url(), obj.number)
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_short(self, obj):
+        # Cut to one line by CSS (static/css/queue.css); the whole title on hover and on keyboard focus.
+        return format_html('<span class="queue-title" title="{}" tabindex="0">{}</span>', obj.title, obj.title)
+
+    @admin.display(description=_("company"), ordering="company__name")
+    def company_nip(self, obj):
+        return format_html(
+            '<span class="queue-company">{}</span> <span class="queue-nip">{}</span>', obj.company.name, obj.company.nip
+        )
 
     @admin.display(description=_("plan"), ordering="contract__plan__name")
     def plan(self, obj):
@@ -197,9 +299,20 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     def next_due(self, obj):
         return _when(obj.sla_next_due_at)
 
-    @admin.display(description=_("SLA breached"), ordering="sla_breached")
+    @admin.display(description=_("SLA"), ordering="queue_rank")
     def is_breached(self, obj):
-        return _flag(obj.is_sla_breached(timezone.now()), gettext("SLA breached"))
+        # Breached, else at risk (`queue_rank` of the DeskQueue annotation), else nothing.
+        if obj.is_sla_breached(timezone.now()):
+            return _flag(True, gettext("SLA breached"))
+        if getattr(obj, "queue_rank", None) == QUEUE_AT_RISK:
+            label = gettext("SLA at risk")
+            return format_html(
+                '<img src="{}" alt="" title="{}"> <span class="queue-risk">{}</span>',
+                static("admin/img/icon-clock.svg"),
+                label,
+                gettext("at risk"),
+            )
+        return ""
 
     @admin.display(description=_("escalated"), ordering="escalated_at")
     def is_escalated(self, obj):
