@@ -88,7 +88,7 @@ class DeskQueue:
     filters: tuple[QuickFilter, ...] = ()
 
 
-QUEUE_AT_RISK = 1
+QUEUE_MISSED, QUEUE_AT_RISK = 0, 1  # DeskQueue's `queue_rank` values the list draws
 PRIORITY_RANK = Case(
     When(priority=Priority.CRITICAL, then=Value(0)),
     When(priority=Priority.NON_CRITICAL, then=Value(1)),
@@ -279,8 +279,14 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("company"), ordering="company__name")
     def company_nip(self, obj):
+        # One line: the name cut by CSS (whole on hover), the NIP always shown.
         return format_html(
-            '<span class="queue-company">{}</span> <span class="queue-nip">{}</span>', obj.company.name, obj.company.nip
+            '<span class="queue-org" title="{} · {}"><span class="queue-company">{}</span> '
+            '<span class="queue-nip">{}</span></span>',
+            obj.company.name,
+            obj.company.nip,
+            obj.company.name,
+            obj.company.nip,
         )
 
     @admin.display(description=_("plan"), ordering="contract__plan__name")
@@ -297,14 +303,16 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("next SLA due"), ordering="sla_next_due_at")
     def next_due(self, obj):
-        return _when(obj.sla_next_due_at)
+        # The value the queue is ordered by (DeskQueue's `queue_due`) where the queue is annotated.
+        return _when(getattr(obj, "queue_due", obj.sla_next_due_at))
 
     @admin.display(description=_("SLA"), ordering="queue_rank")
     def is_breached(self, obj):
         # Breached, else at risk (`queue_rank` of the DeskQueue annotation), else nothing.
-        if obj.is_sla_breached(timezone.now()):
+        rank = getattr(obj, "queue_rank", None)
+        if obj.is_sla_breached(timezone.now()) or rank == QUEUE_MISSED:
             return _flag(True, gettext("SLA breached"))
-        if getattr(obj, "queue_rank", None) == QUEUE_AT_RISK:
+        if rank == QUEUE_AT_RISK:
             label = gettext("SLA at risk")
             return format_html(
                 '<img src="{}" alt="" title="{}"> <span class="queue-risk">{}</span>',
