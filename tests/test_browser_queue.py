@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from conftest import verify
-from tests.test_browser_tickets import log_in
 from sla.services import ticket_sla_refresh
+from tests.test_browser_tickets import log_in
 from tickets import services
 from tickets.tests.factories import make_ticket
 
