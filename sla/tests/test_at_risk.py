@@ -176,3 +176,17 @@ def test_two_scans_at_the_same_moment_warn_each_clock_once(cast, contract):
     warnings = OutboxEmail.objects.filter(template=AT_RISK)
     assert sorted(warnings.values_list("to", flat=True)) == [["sla@myhezo.pl"]] * 5
     assert SlaClock.objects.filter(at_risk_alerted_at__isnull=False).count() == len(tickets)
+
+
+def test_the_desk_clock_box_shows_at_risk_and_a_24x7_clock_skips_nothing(cast, contract, login_with_otp):
+    ticket = opened(cast, contract, at(2026, 11, 9, 9, 0), "critical")  # 24x7
+    desk = login_with_otp(cast["engineer"])
+    with time_machine.travel(at(2026, 11, 9, 9, 50), tick=False):
+        page = desk.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+    assert 'data-testid="clock-at-risk">zagrożone<' in page
+    assert "Naliczony czas (całą dobę, każdego dnia)" in page
+    assert "bez weekendów" not in page
+    with time_machine.travel(at(2026, 11, 9, 9, 40), tick=False):
+        assert (
+            'data-testid="clock-at-risk"' not in desk.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+        )
