@@ -92,12 +92,8 @@ class SlaClock(models.Model):
                 condition=models.Q(at_risk_alerted_at__isnull=True, breach_alerted_at__isnull=True, state="running"),
                 name="sla_clock_unwarned_risk_idx",
             ),
-            # The queue's "next due" per ticket: the running clocks of a ticket, read by ticket.
-            models.Index(
-                fields=["ticket", "due_at"],
-                condition=models.Q(state="running"),
-                name="sla_clock_running_ticket_idx",
-            ),
+            # The queue's "at risk" rank and filter: the running clocks by at-risk instant.
+            models.Index(fields=["at_risk_at"], condition=models.Q(state="running"), name="sla_clock_running_risk_idx"),
         ]
 
     def __str__(self) -> str:

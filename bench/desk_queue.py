@@ -2,7 +2,7 @@
 """The engineers' queue (issue 17): server time and query plan of the ticket changelist ordered by the next SLA
 due time, on the database DATABASE_URL points at (filled by `manage.py bench_seed`).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/myhezo_perf .venv/bin/python bench/queue.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/myhezo_perf .venv/bin/python bench/desk_queue.py
 """
 
 import os
