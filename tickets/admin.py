@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
@@ -178,6 +179,18 @@ def _when(value) -> str:
     return datetime_display(value) if value else "-"
 
 
+class QueueChangeList(ChangeList):
+    """The ticket list's default order is the queue's (on its annotations, so only here: `ordering` stays a plain
+    field for the admin's other uses of it, e.g. a ticket chosen in another model's form); a column the engineer
+    sorts by replaces it."""
+
+    def get_ordering(self, request, queryset):
+        if ORDER_VAR in self.params:
+            return super().get_ordering(request, queryset)
+        due = ["queue_rank", "queue_due"] if self.model_admin.desk_queue else []
+        return [*due, "queue_priority", "-last_activity_at", "-pk"]
+
+
 @dataclass(frozen=True)
 class DeskPanel:
     """A box that an app above `tickets` adds to the engineers' ticket page (README "Layers"): drawn from
@@ -257,16 +270,11 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     # --- the queue (SPEC §7): by the next SLA due time, then priority ---------------------------------
 
     def get_queryset(self, request):
-        # As ModelAdmin.get_queryset, with the annotations the ordering names added before it is applied.
-        queryset = self.model._default_manager.get_queryset().annotate(queue_priority=PRIORITY_RANK)
-        if self.desk_queue:
-            queryset = self.desk_queue.annotate(queryset, timezone.now())
-        return queryset.order_by(*self.get_ordering(request))
+        queryset = super().get_queryset(request).annotate(queue_priority=PRIORITY_RANK)
+        return self.desk_queue.annotate(queryset, timezone.now()) if self.desk_queue else queryset
 
-    def get_ordering(self, request):
-        if self.desk_queue is None:
-            return ["queue_priority", "-last_activity_at"]
-        return ["queue_rank", "queue_due", "queue_priority", "-last_activity_at"]
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
 
     @admin.display(description=_("number"), ordering="number")
     def number_link(self, obj):
