@@ -16,6 +16,16 @@ def is_past(due: datetime | None, now: datetime) -> bool:
     return due is not None and due < now
 
 
+def has_reached(instant: datetime | None, now: datetime) -> bool:
+    """True once `instant` has come (at `now` or before): a warning from 10:00 applies at 10:00:00."""
+    return instant is not None and instant <= now
+
+
+def reached(field: str, now: datetime) -> Q:
+    """The database form of `has_reached`: `field` (NULL never matches) at or before `now`."""
+    return Q(**{f"{field}__lte": now})
+
+
 def past(field: str, now: datetime) -> Q:
     """The database form of `is_past`: `field` (a date-time column, NULL never matches) before `now`."""
     return Q(**{f"{field}__lt": now})

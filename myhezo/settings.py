@@ -279,6 +279,8 @@ MYHEZO_INBOUND_PROCESSED_FOLDER = env.str("MYHEZO_INBOUND_PROCESSED_FOLDER", def
 MYHEZO_INBOUND_MAX_MB = env.int("MYHEZO_INBOUND_MAX_MB", default=40)
 MYHEZO_ENGINEERS_EMAIL = env.str("MYHEZO_ENGINEERS_EMAIL", default=MYHEZO_HELPDESK_EMAIL)
 MYHEZO_SLA_ALERT_EMAIL = env.str("MYHEZO_SLA_ALERT_EMAIL", default="sla@myhezo.pl")
+# Share of a clock's target (counted inside its window) after which it is "at risk" and its one warning goes out.
+MYHEZO_SLA_AT_RISK_PERCENT = env.int("MYHEZO_SLA_AT_RISK_PERCENT", default=80)
 MYHEZO_ENGINEERS_LANGUAGE = env.str("MYHEZO_ENGINEERS_LANGUAGE", default=MYHEZO_HELPDESK_LANGUAGE)
 
 # Ticket attachments (SPEC §4): per file and per message.

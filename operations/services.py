@@ -15,6 +15,7 @@ from core.outbox import email_queue
 from sla.businesstime import WARSAW
 from sla.models import ClockKind, ClockState
 from sla.services import (
+    clock_at_risk_at,
     clock_scheduled_move,
     clock_scheduled_start,
     clock_start,
@@ -216,8 +217,9 @@ def replacement_update(
                 params={"due": datetime_display(clock.due_at)},
             )
         clock.agreed_due_at = agreed_delivery_at
+        clock.at_risk_at = clock_at_risk_at(clock)  # the warning moves with the agreed date
         clock.full_clean()
-        clock.save(update_fields=["agreed_due_at"])
+        clock.save(update_fields=["agreed_due_at", "at_risk_at"])
         changes["agreed_delivery_at"] = _iso(agreed_delivery_at)
 
     texts = {"carrier": carrier, "tracking_number": tracking_number, "replacement_serial": replacement_serial}

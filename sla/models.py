@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import ServiceWindow
-from core.deadlines import is_past, past
+from core.deadlines import has_reached, is_past, past, reached
 
 from . import businesstime
 
@@ -36,6 +36,11 @@ class SlaClockQuerySet(models.QuerySet):
         by_due, by_agreed = SlaClock.past_due_conditions(now)
         return self.filter(by_due | by_agreed, state=ClockState.RUNNING)
 
+    def at_risk(self, now: datetime):
+        """The running clocks at risk at `now` and not yet overdue: the database form of `SlaClock.is_at_risk`."""
+        by_due, by_agreed = SlaClock.past_due_conditions(now)
+        return self.filter(reached("at_risk_at", now), state=ClockState.RUNNING).exclude(by_due).exclude(by_agreed)
+
 
 class SlaClock(models.Model):
     """One SLA clock of a ticket (SPEC §5). It runs in spans (a pause ends one); `counted_before` is the
@@ -59,6 +64,10 @@ class SlaClock(models.Model):
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome, blank=True)
     breach_alerted_at = models.DateTimeField(_("breach e-mail sent"), null=True, blank=True)
+    # When the running clock has used MYHEZO_SLA_AT_RISK_PERCENT of its target inside its window (SPEC §5); set
+    # with due_at (sla.services), so the queue and the scan read it from the database.
+    at_risk_at = models.DateTimeField(_("at risk from"), null=True, blank=True)
+    at_risk_alerted_at = models.DateTimeField(_("at-risk e-mail sent"), null=True, blank=True)
 
     objects = SlaClockQuerySet.as_manager()
 
@@ -79,6 +88,14 @@ class SlaClock(models.Model):
                 & ~models.Q(outcome__in=["met", "cancelled"]),
                 name="sla_clock_unalerted_agreed_idx",
             ),
+            # The at-risk scan reads only running clocks not yet warned nor alerted, ordered by the at-risk instant.
+            models.Index(
+                fields=["at_risk_at"],
+                condition=models.Q(at_risk_alerted_at__isnull=True, breach_alerted_at__isnull=True, state="running"),
+                name="sla_clock_unwarned_risk_idx",
+            ),
+            # The queue's "at risk" rank and filter: the running clocks by at-risk instant.
+            models.Index(fields=["at_risk_at"], condition=models.Q(state="running"), name="sla_clock_running_risk_idx"),
         ]
 
     def __str__(self) -> str:
@@ -107,6 +124,10 @@ class SlaClock(models.Model):
     def is_breached(self, now: datetime) -> bool:
         """Missed: stopped late, or still running and overdue at `now`."""
         return self.outcome == Outcome.MISSED or self.is_overdue(now)
+
+    def is_at_risk(self, now: datetime) -> bool:
+        """Running, at risk (its at-risk instant reached at `now`) and not yet overdue: the warning's state."""
+        return self.state == ClockState.RUNNING and has_reached(self.at_risk_at, now) and not self.is_past_due(now)
 
     @staticmethod
     def past_due_conditions(now: datetime) -> tuple[models.Q, models.Q]:

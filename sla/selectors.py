@@ -10,8 +10,10 @@ from .models import SlaClock
 
 
 def clock_state_at(clock: SlaClock, now: datetime) -> SlaClock:
-    """Set `clock.overdue` and `clock.breached` as they are at `now` (for a template); returns the clock."""
+    """Set `clock.overdue`, `clock.breached` and `clock.at_risk` as they are at `now` (for a template); returns
+    the clock."""
     clock.overdue = clock.is_overdue(now)
+    clock.at_risk = clock.is_at_risk(now)
     clock.breached = clock.is_breached(now)
     return clock
 

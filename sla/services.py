@@ -2,6 +2,7 @@
 The `on_…` functions run inside the ticket services' transactions, as receivers of the ticket signals
 (sla/receivers.py); nothing here commits alone."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -59,6 +60,31 @@ def _due(clock: SlaClock) -> datetime:
     return businesstime.add(clock.running_since, remaining, clock.window)
 
 
+def clock_at_risk_at(clock: SlaClock, percent: int | None = None) -> datetime | None:
+    """When a running clock has used `percent` (MYHEZO_SLA_AT_RISK_PERCENT) of its target inside its window
+    (SPEC §5). A clock with a target counts its spans (`counted_before`, then the running span); a clock whose
+    due time is a date (next business day, or a date agreed with the customer) uses that share of the window
+    time between its start and that date. None when the clock does not run."""
+    if clock.state != ClockState.RUNNING or clock.running_since is None:
+        return None
+    share = (settings.MYHEZO_SLA_AT_RISK_PERCENT if percent is None else percent) / 100
+    if clock.target is not None and clock.agreed_due_at is None:
+        remaining = max(clock.target * share - clock.counted_before, timedelta(0))
+        return businesstime.add(clock.running_since, remaining, clock.window)
+    due = clock.effective_due_at
+    if due is None:
+        return None
+    allowed = businesstime.counted(clock.started_at, due, clock.window) * share
+    return max(businesstime.add(clock.started_at, allowed, clock.window), clock.running_since)
+
+
+def clock_due_set(clock: SlaClock) -> None:
+    """Set the running clock's SLA due time and its at-risk instant together (the one place both are computed;
+    a caller changing `agreed_due_at` calls it too). Not saved here."""
+    clock.due_at = _due(clock) if clock.state == ClockState.RUNNING else None
+    clock.at_risk_at = clock_at_risk_at(clock)
+
+
 def _targets_ensure(ticket) -> None:
     # A ticket carried over from the previous portal has no copied targets and no retroactive clocks; its
     # first clock (from its next message) takes the plan's targets of that moment.
@@ -79,7 +105,7 @@ def clock_start(*, ticket, kind: str, at: datetime) -> SlaClock:
         running_since=at,
         spans=[[at.isoformat(), None]],
     )
-    clock.due_at = _due(clock)
+    clock_due_set(clock)
     clock.full_clean()
     clock.save()
     return clock
@@ -93,6 +119,7 @@ def clock_stop(*, clock: SlaClock, at: datetime, answered: bool) -> SlaClock:
         _span_close(clock, at)
     clock.state = ClockState.STOPPED
     clock.stopped_at = at
+    clock.at_risk_at = None
     clock.outcome = Outcome.MISSED if late else (Outcome.MET if answered else Outcome.CANCELLED)
     clock.save()
     return clock
@@ -111,6 +138,7 @@ def clock_scheduled_start(*, ticket, requested_at: datetime, due_at: datetime) -
         spans=[[requested_at.isoformat(), None]],
         due_at=due_at,
     )
+    clock.at_risk_at = clock_at_risk_at(clock)
     clock.full_clean()
     clock.save()
     return clock
@@ -118,11 +146,15 @@ def clock_scheduled_start(*, ticket, requested_at: datetime, due_at: datetime) -
 
 def clock_scheduled_move(*, clock: SlaClock, due_at: datetime) -> SlaClock:
     """A new date agreed for scheduled work: the clock is due then, its target stretched or shortened to match.
-    A clock already alerted as breached that is now due later may warn and alert again for the new date."""
+    A clock already warned or alerted that is now due later may warn and alert again for the new date."""
     clock.target = due_at - clock.started_at
     clock.due_at = due_at
-    if not clock.is_past_due(timezone.now()):
+    clock.at_risk_at = clock_at_risk_at(clock)
+    now = timezone.now()
+    if not clock.is_past_due(now):
         clock.breach_alerted_at = None
+    if clock.at_risk_at is not None and clock.at_risk_at > now:
+        clock.at_risk_alerted_at = None
     clock.full_clean()
     clock.save()
     return clock
@@ -131,7 +163,7 @@ def clock_scheduled_move(*, clock: SlaClock, due_at: datetime) -> SlaClock:
 def _clock_pause(clock: SlaClock, at: datetime) -> None:
     _span_close(clock, at)
     clock.state = ClockState.PAUSED
-    clock.due_at = None
+    clock_due_set(clock)
     clock.save()
 
 
@@ -139,7 +171,7 @@ def _clock_resume(clock: SlaClock, at: datetime) -> None:
     clock.spans.append([at.isoformat(), None])
     clock.running_since = at
     clock.state = ClockState.RUNNING
-    clock.due_at = _due(clock)
+    clock_due_set(clock)
     clock.save()
 
 
@@ -153,7 +185,7 @@ def _clock_retarget(clock: SlaClock, targets: dict, priority: str, now: datetime
                 datetime.fromisoformat(start), datetime.fromisoformat(end), clock.window
             )
     if clock.state == ClockState.RUNNING:
-        clock.due_at = _due(clock)
+        clock_due_set(clock)
     clock.save()
 
 
@@ -217,13 +249,28 @@ def on_priority_changed(ticket, now: datetime | None = None) -> None:
     ticket_sla_refresh(ticket)
 
 
-# --- breach alerts -----------------------------------------------------------------------------------
+# --- breach alerts and at-risk warnings -----------------------------------------------------------
 
 
-def sla_scan(now: datetime | None = None, batch: int = 500) -> int:
-    """E-mail each clock that is past due, once. The conditional UPDATE is the guard: when two scans race
-    for a clock, PostgreSQL makes the second wait for the first and then finds nothing to update."""
+@dataclass(frozen=True)
+class ScanResult:
+    """What one scan queued, counted in e-mails (a breach e-mail goes to the SLA mailbox and the assignee)."""
+
+    breach_emails: int = 0
+    at_risk_emails: int = 0
+
+
+def sla_scan(now: datetime | None = None, batch: int = 500) -> ScanResult:
+    """E-mail each clock that is past due, once, then warn once each clock that is at risk and not yet past due
+    (a clock already past due when first scanned gets the breach e-mail only). The conditional UPDATE is the
+    guard for both: when two scans race for a clock, PostgreSQL makes the second wait for the first and then
+    finds nothing to update."""
     now = now or timezone.now()
+    breach_emails = _breach_scan(now, batch)
+    return ScanResult(breach_emails=breach_emails, at_risk_emails=_at_risk_scan(now, batch))
+
+
+def _breach_scan(now: datetime, batch: int) -> int:
     unalerted = (
         SlaClock.objects.filter(breach_alerted_at__isnull=True)
         .exclude(outcome__in=[Outcome.MET, Outcome.CANCELLED])
@@ -236,7 +283,7 @@ def sla_scan(now: datetime | None = None, batch: int = 500) -> int:
     by_due = unalerted.filter(past_due_by_sla).values_list("pk", "due_at")
     by_agreed = unalerted.filter(past_due_by_agreed).values_list("pk", "due_at")
     due = [pk for pk, _ in by_due.union(by_agreed).order_by("due_at")[:batch]]
-    alerted = 0
+    emails = 0
     for clock_id in due:
         with transaction.atomic():
             if not SlaClock.objects.filter(pk=clock_id, breach_alerted_at__isnull=True).update(breach_alerted_at=now):
@@ -244,24 +291,54 @@ def sla_scan(now: datetime | None = None, batch: int = 500) -> int:
             clock = SlaClock.objects.select_related("ticket__company", "ticket__assignee", "ticket__line").get(
                 pk=clock_id
             )
-            _breach_email(clock)
+            emails += _breach_email(clock)
             ticket = clock.ticket
             if not ticket.sla_breached:
                 ticket.sla_breached = True
                 ticket.save(update_fields=["sla_breached"])
-            alerted += 1
-    return alerted
+    return emails
 
 
-def _breach_email(clock: SlaClock) -> None:
+def _at_risk_scan(now: datetime, batch: int) -> int:
+    # SlaClock.objects.at_risk is the rule (reached its at-risk instant, running, not past due); the partial index
+    # sla_clock_unwarned_risk_idx holds only the clocks that may still need a warning.
+    candidates = SlaClock.objects.at_risk(now).filter(at_risk_alerted_at__isnull=True, breach_alerted_at__isnull=True)
+    emails = 0
+    for clock_id in candidates.order_by("at_risk_at").values_list("pk", flat=True)[:batch]:
+        with transaction.atomic():
+            claimed = SlaClock.objects.filter(
+                pk=clock_id, at_risk_alerted_at__isnull=True, breach_alerted_at__isnull=True
+            ).update(at_risk_alerted_at=now)
+            if not claimed:
+                continue
+            clock = SlaClock.objects.select_related("ticket__company", "ticket__assignee", "ticket__line").get(
+                pk=clock_id
+            )
+            emails += _at_risk_email(clock)
+    return emails
+
+
+def _email_context(clock: SlaClock) -> dict:
+    return {"ticket": clock.ticket, "clock": clock, **ticket_email_links(clock.ticket)}
+
+
+def _breach_email(clock: SlaClock) -> int:
     ticket = clock.ticket
     recipients = [(settings.MYHEZO_SLA_ALERT_EMAIL, settings.MYHEZO_ENGINEERS_LANGUAGE)]
     if ticket.assignee is not None:
         recipients.append((ticket.assignee.email, ticket.assignee.language))
-    context = {
-        "ticket": ticket,
-        "clock": clock,
-        **ticket_email_links(ticket),
-    }
+    context = _email_context(clock)
     for address, language in recipients:
         email_queue(to=[address], template="sla/emails/clock_breached", context=context, language=language)
+    return len(recipients)
+
+
+def _at_risk_email(clock: SlaClock) -> int:
+    """One warning: to the assignee, else to the SLA mailbox."""
+    assignee = clock.ticket.assignee
+    if assignee is not None:
+        address, language = assignee.email, assignee.language
+    else:
+        address, language = settings.MYHEZO_SLA_ALERT_EMAIL, settings.MYHEZO_ENGINEERS_LANGUAGE
+    email_queue(to=[address], template="sla/emails/clock_at_risk", context=_email_context(clock), language=language)
+    return 1

@@ -3,13 +3,14 @@ the ticket and hands forms to the services."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from contracts.admin import NotationSearchMixin
+from contracts.models import Priority
 from core.dates import datetime_display
 
 from . import services
@@ -71,6 +73,68 @@ class SlaFilter(admin.SimpleListFilter):
         return queryset
 
 
+@dataclass(frozen=True)
+class QuickFilter:
+    """One of the queue's quick filters: `code` in the URL (`?queue=<code>`), its label, and the narrowing."""
+
+    code: str
+    label: str
+    narrow: Callable[[QuerySet, datetime, object], QuerySet]  # (queryset, now, the engineer) -> queryset
+
+
+@dataclass(frozen=True)
+class DeskQueue:
+    """The order of the engineers' queue, contributed by the app that owns the SLA clocks (README "Layers":
+    tickets may not import sla, so sla/admin.py registers it with `TicketAdmin.desk_queue_register`).
+
+    `annotate(queryset, now)` adds two annotations to the changelist's queryset: `queue_rank` (0 a clock missed,
+    1 a clock at risk, 2 a clock running, 3 none) and `queue_due` (the soonest effective due time of the running
+    clocks). The queue is ordered by them, then by priority (critical first); `filters` are quick filters
+    placed after "unassigned" (e.g. "at risk")."""
+
+    annotate: Callable[[QuerySet, datetime], QuerySet]
+    filters: tuple[QuickFilter, ...] = ()
+
+
+QUEUE_MISSED, QUEUE_AT_RISK = 0, 1  # DeskQueue's `queue_rank` values the list draws
+PRIORITY_RANK = Case(
+    When(priority=Priority.CRITICAL, then=Value(0)),
+    When(priority=Priority.NON_CRITICAL, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def _quick_filters(queue: DeskQueue | None) -> list[QuickFilter]:
+    return [
+        QuickFilter("mine", _("mine"), lambda queryset, now, user: queryset.filter(assignee=user)),
+        QuickFilter("unassigned", _("unassigned"), lambda queryset, now, user: queryset.filter(assignee=None)),
+        *(queue.filters if queue else ()),
+        QuickFilter("breached", _("breached"), lambda queryset, now, user: queryset.sla_breached(now)),
+        QuickFilter(
+            "waiting",
+            _("waiting for the customer"),
+            lambda queryset, now, user: queryset.filter(status=Status.WAITING),
+        ),
+    ]
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The queue's quick filters, in the sidebar and as the row of links above the list (templatetags/desk.py)."""
+
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [(quick.code, quick.label) for quick in _quick_filters(model_admin.desk_queue)]
+
+    def queryset(self, request, queryset):
+        for quick in _quick_filters(TicketAdmin.desk_queue):
+            if quick.code == self.value():
+                return quick.narrow(queryset, timezone.now(), request.user)
+        return queryset
+
+
 class OpenFilter(admin.SimpleListFilter):
     title = _("open or closed")
     parameter_name = "open"
@@ -111,6 +175,18 @@ def _when(value) -> str:
     return datetime_display(value) if value else "-"
 
 
+class QueueChangeList(ChangeList):
+    """The ticket list's default order is the queue's (on its annotations, so only here: `ordering` stays a plain
+    field for the admin's other uses of it, e.g. a ticket chosen in another model's form); a column the engineer
+    sorts by replaces it."""
+
+    def get_ordering(self, request, queryset):
+        if ORDER_VAR in self.params:
+            return super().get_ordering(request, queryset)
+        due = ["queue_rank", "queue_due"] if self.model_admin.desk_queue else []
+        return [*due, "queue_priority", "-last_activity_at", "-pk"]
+
+
 @dataclass(frozen=True)
 class DeskPanel:
     """A box that an app above `tickets` adds to the engineers' ticket page (README "Layers"): drawn from
@@ -128,19 +204,24 @@ class DeskPanel:
 @admin.register(Ticket)
 class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     desk_panels: ClassVar[list[DeskPanel]] = []
+    desk_queue: ClassVar[DeskQueue | None] = None
 
     @classmethod
     def desk_panel_register(cls, panel: DeskPanel) -> None:
         if panel not in cls.desk_panels:
             cls.desk_panels.append(panel)
 
+    @classmethod
+    def desk_queue_register(cls, queue: DeskQueue) -> None:
+        cls.desk_queue = queue
+
     paginator = CappedCountPaginator
     # 100 rows of 11 columns: each column is a plain method, so a row costs a few calls rather than the admin's
     # generic field display (choices rebuilt, a static() lookup per icon, the URL resolved again per link).
     list_display = [
         "number_link",
-        "title",
-        "company",
+        "title_short",
+        "company_nip",
         "plan",
         "priority_label",
         "status_label",
@@ -152,7 +233,17 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     ]
     list_display_links = None
     empty_value_display = "-"
-    list_filter = [OpenFilter, SlaFilter, "status", "priority", "contract__plan", "source", EscalatedFilter, "assignee"]
+    list_filter = [
+        QueueFilter,
+        OpenFilter,
+        SlaFilter,
+        "status",
+        "priority",
+        "contract__plan",
+        "source",
+        EscalatedFilter,
+        "assignee",
+    ]
     list_select_related = ["company", "contract__plan", "assignee"]
     search_fields = ["=number", "title", "line__serial", "=company__nip", "company__name", "=contract__number"]
     ordering = ["-last_activity_at"]
@@ -175,9 +266,35 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # --- the queue (SPEC §7): by the next SLA due time, then priority ---------------------------------
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).annotate(queue_priority=PRIORITY_RANK)
+        return self.desk_queue.annotate(queryset, timezone.now()) if self.desk_queue else queryset
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
+
     @admin.display(description=_("number"), ordering="number")
     def number_link(self, obj):
         return format_html('<a href="{}">{}</a>', obj.get_desk_url(), obj.number)
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_short(self, obj):
+        # Cut to one line by CSS (static/css/queue.css); the whole title on hover and on keyboard focus.
+        return format_html('<span class="queue-title" title="{}" tabindex="0">{}</span>', obj.title, obj.title)
+
+    @admin.display(description=_("company"), ordering="company__name")
+    def company_nip(self, obj):
+        # One line: the name cut by CSS (whole on hover), the NIP always shown.
+        return format_html(
+            '<span class="queue-org" title="{} · {}"><span class="queue-company">{}</span> '
+            '<span class="queue-nip">{}</span></span>',
+            obj.company.name,
+            obj.company.nip,
+            obj.company.name,
+            obj.company.nip,
+        )
 
     @admin.display(description=_("plan"), ordering="contract__plan__name")
     def plan(self, obj):
@@ -193,11 +310,24 @@ class TicketAdmin(NotationSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("next SLA due"), ordering="sla_next_due_at")
     def next_due(self, obj):
-        return _when(obj.sla_next_due_at)
+        # The value the queue is ordered by (DeskQueue's `queue_due`) where the queue is annotated.
+        return _when(getattr(obj, "queue_due", obj.sla_next_due_at))
 
-    @admin.display(description=_("SLA breached"), ordering="sla_breached")
+    @admin.display(description=_("SLA"), ordering="queue_rank")
     def is_breached(self, obj):
-        return _flag(obj.is_sla_breached(timezone.now()), gettext("SLA breached"))
+        # Breached, else at risk (`queue_rank` of the DeskQueue annotation), else nothing.
+        rank = getattr(obj, "queue_rank", None)
+        if obj.is_sla_breached(timezone.now()) or rank == QUEUE_MISSED:
+            return _flag(True, gettext("SLA breached"))
+        if rank == QUEUE_AT_RISK:
+            label = gettext("SLA at risk")
+            return format_html(
+                '<img src="{}" alt="" title="{}"> <span class="queue-risk">{}</span>',
+                static("admin/img/icon-clock.svg"),
+                label,
+                gettext("at risk"),
+            )
+        return ""
 
     @admin.display(description=_("escalated"), ordering="escalated_at")
     def is_escalated(self, obj):

@@ -73,8 +73,8 @@ def test_the_database_form_agrees_with_the_model_at_the_boundary(cast, contract,
 
 
 def test_the_breach_scan_alerts_only_after_the_due_time(ticket, outbox):
-    assert sla_scan(now=DUE) == 0
-    assert sla_scan(now=JUST_AFTER) == 1
+    assert sla_scan(now=DUE).breach_emails == 0
+    assert sla_scan(now=JUST_AFTER).breach_emails == 1
     ticket.refresh_from_db()
     assert ticket.sla_breached
 

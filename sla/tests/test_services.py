@@ -37,7 +37,7 @@ def test_a_ticket_from_friday_afternoon_to_a_late_engineer_gives_exactly_one_bre
         assert response.due_at == at(2026, 11, 30, 9, 30)  # 30 min on Friday, 30 on Monday
 
         traveller.move_to(at(2026, 11, 28, 12, 0))  # Saturday: nothing is late
-        assert sla_scan() == 0
+        assert sla_scan().breach_emails == 0
 
         traveller.move_to(at(2026, 11, 30, 9, 15))
         services.ticket_engineer_reply(ticket=ticket, engineer=engineer, body="Proszę o logi.")
@@ -138,7 +138,7 @@ def test_two_scans_at_the_same_moment_alert_each_clock_once(cast, contract):
     def scan():
         barrier.wait()
         try:
-            results.append(sla_scan(now=at(2026, 11, 24, 12, 0)))
+            results.append(sla_scan(now=at(2026, 11, 24, 12, 0)).breach_emails)
         finally:
             connection.close()
 

@@ -39,3 +39,12 @@ def desk_result_list(cl):
         "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
         "results": [[_row(cl.model_admin, obj, names)] for obj in cl.result_list],
     }
+
+
+@register.inclusion_tag("admin/tickets/ticket/_quick_filters.html")
+def desk_quick_filters(cl):
+    """The queue's quick filters (QueueFilter) as a row of links above the list: "All", mine, unassigned, …"""
+    from tickets.admin import QueueFilter  # the admin module imports this library's templates, not the reverse
+
+    specs = [spec for spec in cl.filter_specs if isinstance(spec, QueueFilter)]
+    return {"choices": list(specs[0].choices(cl)) if specs else []}

@@ -13,6 +13,7 @@ import random
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -240,6 +241,10 @@ class Command(BaseCommand):
         else:
             clock.running_since, clock.due_at = ticket.created_at, ticket.sla_next_due_at
             clock.spans = [[ticket.created_at.isoformat(), None]]
+            # at risk once the last (100 - MYHEZO_SLA_AT_RISK_PERCENT) % of the target is left (24x7 arithmetic)
+            clock.at_risk_at = clock.due_at - clock.target * (100 - settings.MYHEZO_SLA_AT_RISK_PERCENT) / 100
             if clock.is_overdue(now):  # the breach scan would have alerted it
                 clock.breach_alerted_at = ticket.sla_next_due_at
+            elif clock.is_at_risk(now):  # and the at-risk scan warned it
+                clock.at_risk_alerted_at = clock.at_risk_at
         return clock
