@@ -20,6 +20,23 @@ SCHEDULED_AGREED = "agreed"
 SCHEDULED_DATE_CHANGED = "date_changed"
 SCHEDULED_DONE = "done"
 
+_CHANGE_ORDER = [
+    "agreed_delivery_at",
+    "carrier",
+    "tracking_number",
+    "replacement_serial",
+    "shipped_at",
+    "delivered_at",
+    "returned_at",
+    "return_due_at",
+    "delivery_outcome",
+]
+
+
+def _change_rank(name: str) -> int:
+    return _CHANGE_ORDER.index(name) if name in _CHANGE_ORDER else len(_CHANGE_ORDER)
+
+
 _INSTANTS = {"shipped_at", "delivered_at", "returned_at", "return_due_at", "agreed_delivery_at"}
 
 
@@ -63,7 +80,10 @@ def _replacement(event: TicketEvent) -> Described:
         sentence = _("The faulty unit was due back by %(due)s and has not arrived yet.") % {"due": due}
         return Described(what=what, before=_("Replacement %(id)s") % {"id": number}, after=sentence, sentence=sentence)
     changes: dict = data.get("changes", {})
-    after = "; ".join(f"{_field_label(name)}: {_value(name, value)}" for name, value in changes.items())
+    # In the form's order: PostgreSQL's jsonb keeps no key order.
+    after = "; ".join(
+        f"{_field_label(name)}: {_value(name, changes[name])}" for name in sorted(changes, key=_change_rank)
+    )
     sentences = []
     link = None
     carrier, tracking = data.get("carrier", ""), data.get("tracking_number", "")

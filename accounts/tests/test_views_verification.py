@@ -1,6 +1,8 @@
+import time
 import uuid
 
 import pytest
+import time_machine
 from django.test import Client
 
 from accounts.models import Role, User
@@ -122,5 +124,8 @@ def test_throttle_counts_live_in_redis_when_configured(customer, contracts, logi
         skip_or_fail("needs REDIS_URL, as .ci/run sets it")
     settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "KEY_PREFIX": uuid.uuid4().hex}}
     client = login_with_otp(customer)
-    codes = [verify(client, "A999999", "X").status_code for _ in range(6)]
+    # Frozen: django-ratelimit counts in fixed windows, and six attempts straddling a window's end would start
+    # counting again (a flaky run, not a throttle that forgets).
+    with time_machine.travel(time.time(), tick=False):
+        codes = [verify(client, "A999999", "X").status_code for _ in range(6)]
     assert codes == [200] * 5 + [429]
