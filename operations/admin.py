@@ -12,7 +12,6 @@ from django.contrib import admin, messages
 from django.forms import Form
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contracts.admin import NotationSearchMixin
@@ -58,58 +57,67 @@ def _form_errors(form: Form) -> str:
     )
 
 
+def _desk_form_view(
+    model_admin: TicketAdmin, form_class: type[Form], action: Callable[..., Callable[[], object]], success
+) -> Callable:
+    """A desk POST at `<pk>/<name>/`: the form's errors become the page's message; else
+    `action(request, ticket, data)` (which looks up what it needs, a 404 if it is not the ticket's) returns the
+    service call that `desk_run` makes, with `success` as its message."""
+
+    def view(request, pk):
+        ticket = model_admin.desk_ticket(pk)
+        form = form_class(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return model_admin.desk_redirect(ticket)
+        return model_admin.desk_run(request, ticket, action(request, ticket, dict(form.cleaned_data)), str(success))
+
+    return view
+
+
+def _of_ticket(model, ticket, pk):
+    found = model.objects.filter(pk=pk, ticket=ticket).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _replacement_update(request, ticket, data):
+    replacement = _of_ticket(Replacement, ticket, data.pop("replacement"))
+    return lambda: services.replacement_update(replacement=replacement, engineer=request.user, **data)
+
+
 def desk_views(model_admin: TicketAdmin) -> list[tuple[str, Callable]]:
     """(name, view) pairs for `TicketAdmin.get_urls`: `<pk>/<name>/`, POST only, behind the admin login."""
-
-    run = model_admin.desk_run
-
-    def replacement_approve_view(request, pk):
-        ticket = model_admin.desk_ticket(pk)
-        form = ReplacementApproveForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _form_errors(form))
-            return model_admin.desk_redirect(ticket)
-        return run(
-            request,
-            ticket,
-            lambda: services.replacement_approve(ticket=ticket, engineer=request.user, **form.cleaned_data),
-            gettext("The replacement has been approved and its delivery clock is running."),
-        )
-
-    def replacement_update_view(request, pk):
-        ticket = model_admin.desk_ticket(pk)
-        form = ReplacementUpdateForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _form_errors(form))
-            return model_admin.desk_redirect(ticket)
-        data = dict(form.cleaned_data)
-        replacement = Replacement.objects.filter(pk=data.pop("replacement"), ticket=ticket).first()
-        if replacement is None:
-            raise Http404
-        return run(
-            request,
-            ticket,
-            lambda: services.replacement_update(replacement=replacement, engineer=request.user, **data),
-            gettext("The replacement has been saved."),
-        )
-
-    def allowance_use_view(request, pk):
-        ticket = model_admin.desk_ticket(pk)
-        form = AllowanceUseForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _form_errors(form))
-            return model_admin.desk_redirect(ticket)
-        return run(
-            request,
-            ticket,
-            lambda: services.allowance_use_record(ticket=ticket, engineer=request.user, **form.cleaned_data),
-            gettext("The allowance use has been recorded."),
-        )
-
     return [
-        ("rma_approve", replacement_approve_view),
-        ("rma_update", replacement_update_view),
-        ("allowance_use", allowance_use_view),
+        (
+            "rma_approve",
+            _desk_form_view(
+                model_admin,
+                ReplacementApproveForm,
+                lambda request, ticket, data: (
+                    lambda: services.replacement_approve(ticket=ticket, engineer=request.user, **data)
+                ),
+                _("The replacement has been approved and its delivery clock is running."),
+            ),
+        ),
+        (
+            "rma_update",
+            _desk_form_view(
+                model_admin, ReplacementUpdateForm, _replacement_update, _("The replacement has been saved.")
+            ),
+        ),
+        (
+            "allowance_use",
+            _desk_form_view(
+                model_admin,
+                AllowanceUseForm,
+                lambda request, ticket, data: (
+                    lambda: services.allowance_use_record(ticket=ticket, engineer=request.user, **data)
+                ),
+                _("The allowance use has been recorded."),
+            ),
+        ),
     ]
 
 
@@ -128,66 +136,44 @@ def scheduled_desk_context(ticket) -> dict:
     return {"scheduled_works": works, "scheduled_work_form": form}
 
 
+def _scheduled_date_change(request, ticket, data):
+    work = _of_ticket(ScheduledWork, ticket, data["scheduled_work"])
+    return lambda: services.scheduled_work_date_change(
+        scheduled_work=work, engineer=request.user, agreed_for=data["agreed_for"]
+    )
+
+
+def _scheduled_done(request, ticket, data):
+    work = _of_ticket(ScheduledWork, ticket, data["scheduled_work"])
+    return lambda: services.scheduled_work_done(scheduled_work=work, engineer=request.user, done_at=data["done_at"])
+
+
 def scheduled_desk_views(model_admin: TicketAdmin) -> list[tuple[str, Callable]]:
     """The scheduled-work POSTs of the desk (SPEC §6): agree, re-agree, done."""
-
-    run = model_admin.desk_run
-
-    def _work(ticket, pk) -> ScheduledWork:
-        work = ScheduledWork.objects.filter(pk=pk, ticket=ticket).first()
-        if work is None:
-            raise Http404
-        return work
-
-    def agree_view(request, pk):
-        ticket = model_admin.desk_ticket(pk)
-        form = ScheduledWorkAgreeForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _form_errors(form))
-            return model_admin.desk_redirect(ticket)
-        return run(
-            request,
-            ticket,
-            lambda: services.scheduled_work_agree(ticket=ticket, engineer=request.user, **form.cleaned_data),
-            gettext("The agreed date has been recorded and its clock is running."),
-        )
-
-    def date_change_view(request, pk):
-        ticket = model_admin.desk_ticket(pk)
-        form = ScheduledWorkRescheduleForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _form_errors(form))
-            return model_admin.desk_redirect(ticket)
-        work = _work(ticket, form.cleaned_data["scheduled_work"])
-        return run(
-            request,
-            ticket,
-            lambda: services.scheduled_work_date_change(
-                scheduled_work=work, engineer=request.user, agreed_for=form.cleaned_data["agreed_for"]
-            ),
-            gettext("The new date has been saved."),
-        )
-
-    def done_view(request, pk):
-        ticket = model_admin.desk_ticket(pk)
-        form = ScheduledWorkDoneForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _form_errors(form))
-            return model_admin.desk_redirect(ticket)
-        work = _work(ticket, form.cleaned_data["scheduled_work"])
-        return run(
-            request,
-            ticket,
-            lambda: services.scheduled_work_done(
-                scheduled_work=work, engineer=request.user, done_at=form.cleaned_data["done_at"]
-            ),
-            gettext("The work has been recorded as done."),
-        )
-
     return [
-        ("scheduled_agree", agree_view),
-        ("scheduled_date_change", date_change_view),
-        ("scheduled_done", done_view),
+        (
+            "scheduled_agree",
+            _desk_form_view(
+                model_admin,
+                ScheduledWorkAgreeForm,
+                lambda request, ticket, data: (
+                    lambda: services.scheduled_work_agree(ticket=ticket, engineer=request.user, **data)
+                ),
+                _("The agreed date has been recorded and its clock is running."),
+            ),
+        ),
+        (
+            "scheduled_date_change",
+            _desk_form_view(
+                model_admin, ScheduledWorkRescheduleForm, _scheduled_date_change, _("The new date has been saved.")
+            ),
+        ),
+        (
+            "scheduled_done",
+            _desk_form_view(
+                model_admin, ScheduledWorkDoneForm, _scheduled_done, _("The work has been recorded as done.")
+            ),
+        ),
     ]
 
 
