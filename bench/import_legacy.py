@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of `import_legacy` on a realistic export, against the ceiling of bare WeasyPrint.
 
-    .venv/bin/python bench/import_legacy.py [--tickets 300] [--messages 0] [--workers 1 2]
+    .venv/bin/python bench/import_legacy.py [--tickets 300] [--messages 0] [--workers 1 2] [--rounds 3]
 
 The export is generated (`legacy_export_generate`): by default a realistic mix, dialogs of 1 to 60 messages,
 about 3 PDF pages on average (`--messages 8` for the old uniform 8 short messages). For each worker count, in
@@ -11,15 +11,19 @@ the same run and on the same documents:
   template, fonts and data) in a pool of that many processes, no database, no import — PDFs per second;
 - import: `manage.py import_legacy --workers N` into a fresh PostgreSQL database — tickets per second;
 
-and the import's rate as a share of the ceiling (the target is ≥ 85 % with 2 workers on 2 cores).
+and the import's rate as a share of the ceiling (the target is ≥ 85 % with 2 workers on 2 cores). A shared
+machine's speed drifts from minute to minute, so each measurement pairs a ceiling with the import that follows
+it, `--rounds` times; the summary gives the median share with the lowest and the highest.
 
 Needs PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/myhezo_bench, dropped and
 created again for each import). Media files go to a temporary directory that is removed afterwards.
 """
 
 import argparse
+import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,20 +62,21 @@ def conversations(export: Path) -> list[dict]:
 
 def ceiling(data: list[dict], workers: int) -> tuple[float, int]:
     """Bare WeasyPrint: PDFs per second in `workers` processes (started and warmed up before the clock), and
-    the pages rendered."""
+    the pages rendered (counted after the clock: reading the PDFs is not WeasyPrint's work)."""
     import pypdf
 
     from migration import pdf
 
-    with pdf.render_pool(workers) as pool:
+    documents = []
+    with pdf.render_pool(workers, warm=True) as pool:
         list(pdf.render_many(pool, [(n, data[0], "pl") for n in range(workers * 2)]))  # fonts loaded
         started = time.monotonic()
-        pages = 0
         for _key, document in pdf.render_many(pool, ((n, item, "pl") for n, item in enumerate(data))):
             if isinstance(document, Exception):
                 raise document
-            pages += len(pypdf.PdfReader(__import__("io").BytesIO(document)).pages)
+            documents.append(document)
         elapsed = time.monotonic() - started
+    pages = sum(len(pypdf.PdfReader(io.BytesIO(document)).pages) for document in documents)
     return len(data) / elapsed, pages
 
 
@@ -103,6 +108,9 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=300)
     parser.add_argument("--messages", type=int, default=0, help="0: realistic mix of 1 to 60 (default)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="measure each worker count this many times, ceiling then import"
+    )
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/myhezo_bench")
 
@@ -123,12 +131,22 @@ def main() -> int:
             f"export: {len(data)} open tickets, {export.stat().st_size / 1e6:.1f} MB, messages per dialog "
             f"{min(messages)}–{max(messages)} (mean {sum(messages) / len(messages):.1f}); {os.cpu_count()} CPUs"
         )
-        for workers in args.workers:
-            bare, pages = ceiling(data, workers)
-            rate = import_rate(export, workers, url, tmp)
+        shares: dict[int, list[float]] = {workers: [] for workers in args.workers}
+        for round_ in range(1, args.rounds + 1):
+            for workers in args.workers:
+                bare, pages = ceiling(data, workers)
+                rate = import_rate(export, workers, url, tmp)
+                shares[workers].append(rate / bare)
+                print(
+                    f"round {round_}, {workers} worker(s): bare WeasyPrint {bare:.2f} PDFs/s "
+                    f"({pages / len(data):.1f} pages each), import {rate:.2f} tickets/s = "
+                    f"{100 * rate / bare:.0f} % of the ceiling",
+                    flush=True,
+                )
+        for workers, values in shares.items():
             print(
-                f"{workers} worker(s): bare WeasyPrint {bare:.2f} PDFs/s ({pages / len(data):.1f} pages each), "
-                f"import {rate:.2f} tickets/s = {100 * rate / bare:.0f} % of the ceiling"
+                f"{workers} worker(s), {len(values)} round(s): median {100 * statistics.median(values):.0f} % of "
+                f"the ceiling (lowest {100 * min(values):.0f} %, highest {100 * max(values):.0f} %)"
             )
     return 0
 

@@ -25,6 +25,7 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from datetime import datetime
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
@@ -400,14 +401,31 @@ def _on_cpu_timer(signum, frame):
     raise _RenderTimeout
 
 
-def render_worker_init(memory_mb: int, started_queue=None) -> None:
-    """Initializer of a render worker process: Django (templates, translations) and the memory limit, once."""
+# Rendered once by a warmed worker as it starts: the fonts, the template and the style sheet are loaded before
+# the first ticket is due.
+WARM_UP: ConversationData = {
+    "legacy_id": "warm-up",
+    "subject": "Zażółć gęślą jaźń",
+    "company_name": "HEZO",
+    "company_nip": "",
+    "contract_number": "",
+    "device": "",
+    "messages": [{"at": "2026-01-01T12:00:00+01:00", "author": "HEZO", "role": "engineer", "body": "Zażółć"}],
+}
+
+
+def render_worker_init(memory_mb: int, started_queue=None, warm: bool = False) -> None:
+    """Initializer of a render worker process: Django (templates, translations) and the memory limit, once;
+    `warm` also renders a short document, so the first ticket does not wait for the fonts."""
     global _in_render_worker, _started_queue
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myhezo.settings")
     import django
 
     django.setup()
     _limit_memory(memory_mb)
+    if warm:
+        with suppress(Exception):  # a real render reports whatever is wrong, for its own ticket
+            conversation_pdf(WARM_UP)
     _in_render_worker = True
     _started_queue = started_queue
     # Ctrl-C reaches the whole process group: the main process decides (the pool is terminated), workers
@@ -485,20 +503,23 @@ def _bounded(render: Callable[[], bytes], *, label: str, cpu_s: float) -> bytes:
         signal.signal(signal.SIGPROF, previous)
 
 
-def render_pool(workers: int, memory_mb: int = DEFAULT_MEMORY_MB, *, maxtasksperchild: int | None = 1000) -> Pool:
+def render_pool(
+    workers: int, memory_mb: int = DEFAULT_MEMORY_MB, *, maxtasksperchild: int | None = 1000, warm: bool = False
+) -> Pool:
     """A pool of `workers` render processes, each limited to `memory_mb` MB. Use it as a context manager
     (`with render_pool(2, 1024) as pool:`), which terminates it: a worker lost mid-render leaves a result
     that never comes, and `close(); join()` would wait for it forever.
 
     Spawned, not forked: a fork would copy the main process's database connections and locks. Workers are
     replaced after `maxtasksperchild` renders, so a slow leak in the native libraries never reaches the limit.
+    With `warm`, each worker renders a short document as it starts (`render_worker_init`).
     """
     # Spawned workers start from the environment, not from this process's configured settings.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myhezo.settings")
     context = multiprocessing.get_context("spawn")
     # A SimpleQueue writes at once (a Queue's feeder thread may not send before a crashing worker is gone).
     started = context.SimpleQueue()
-    pool = context.Pool(workers, render_worker_init, (memory_mb, started), maxtasksperchild)
+    pool = context.Pool(workers, render_worker_init, (memory_mb, started, warm), maxtasksperchild)
     pool.started_queue = started  # render_many learns here which worker renders which job
     return pool
 

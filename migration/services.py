@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
+from multiprocessing.pool import Pool
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -22,7 +23,7 @@ from contracts.services import LineData, Outcome, contract_upsert
 from .models import ImportRun
 from .pdf_limits import DEFAULT_CPU_S, DEFAULT_MEMORY_MB
 from .records import ImportReport, KindCounts, RecordError, RecordSkipped, no_nul, text_field
-from .tickets import LegacyTicket, RenderLimits, import_tickets, ticket_record_parse
+from .tickets import LegacyTicket, RenderLimits, import_tickets, render_workers, ticket_record_parse
 
 KINDS = {"contract": "contracts", "ticket": "tickets"}
 # A line that is not valid JSON still usually shows its type; it is counted under that kind.
@@ -228,7 +229,7 @@ def legacy_import(
     report = ImportReport()
     limits = limits or RenderLimits(cpu_s=DEFAULT_CPU_S, memory_mb=DEFAULT_MEMORY_MB)
 
-    def import_all() -> None:
+    def import_all(pool: Pool | None) -> None:
         contracts: list[tuple[int, dict]] = []
         tickets: list[tuple[int, LegacyTicket]] = []
         for number, raw in enumerate(lines, start=1):
@@ -242,7 +243,7 @@ def legacy_import(
             report,
             tickets,
             dry_run=dry_run,
-            workers=workers,
+            pool=pool,
             limits=limits,
             ended_contracts=frozenset(ended),
             progress=progress,
@@ -252,11 +253,12 @@ def legacy_import(
     with import_lock():
         if dry_run:
             with transaction.atomic():
-                import_all()
+                import_all(None)  # no PDFs are rendered
                 transaction.set_rollback(True)
         else:
             # No transaction around the run: each record commits on its own, so a killed run keeps what it did.
-            import_all()
+            with render_workers(workers, limits) as pool:
+                import_all(pool)
     return report
 
 

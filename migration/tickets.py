@@ -9,8 +9,10 @@ sweep at the end of a run; killed after, the next run finds the legacy id and sk
 
 import hashlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing.pool import Pool
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -167,7 +169,7 @@ def _plan(
     contracts = {
         contract.number: contract
         for contract in Contract.objects.filter(number__in={legacy.contract_number for _n, legacy in tickets})
-        .select_related("customer", "plan")
+        .select_related("customer", "reseller", "plan")
         .order_by()
     }
     lines_by_serial: dict[tuple[int, str], list[ContractLine]] = {}
@@ -331,12 +333,26 @@ class RenderLimits:
     memory_mb: int
 
 
+@contextmanager
+def render_workers(workers: int, limits: RenderLimits) -> Iterator[Pool | None]:
+    """The render workers of a run (None for `workers` 0: render in this process, with no limits). Opened when
+    the run starts, not when its first PDF is due: the workers start Django and load the fonts while this
+    process reads the export and writes the contracts."""
+    if workers <= 0:
+        yield None
+        return
+    from . import pdf
+
+    with pdf.render_pool(workers=workers, memory_mb=limits.memory_mb, warm=True) as pool:
+        yield pool
+
+
 def _rendered(
-    planned: list[_Planned], workers: int, limits: RenderLimits
+    planned: list[_Planned], pool: Pool | None, limits: RenderLimits
 ) -> Iterator[tuple[_Planned, bytes | Exception]]:
     from . import pdf
 
-    if workers <= 0:
+    if pool is None:
         # In this process, with no limits: for a ticket an operator has looked at and wants through anyway.
         for item in planned:
             try:
@@ -344,10 +360,18 @@ def _rendered(
             except Exception as exc:  # one ticket's render failing must not stop the run
                 yield item, exc
         return
-    with pdf.render_pool(workers=workers, memory_mb=limits.memory_mb) as pool:
-        jobs = ((index, pdf_data(item), "pl") for index, item in enumerate(planned))
-        for index, result in pdf.render_many(pool, jobs, cpu_s=limits.cpu_s):
-            yield planned[index], result
+    jobs = ((index, pdf_data(item), "pl") for index, item in enumerate(planned))
+    for index, result in pdf.render_many(pool, jobs, cpu_s=limits.cpu_s):
+        yield planned[index], result
+
+
+def _save_failed(report: ImportReport, item: _Planned, error: Exception) -> None:
+    report.fail(
+        line=item.line_number,
+        kind="tickets",
+        code="save",
+        reason=_("Ticket %(id)s could not be saved: %(error)s.") % {"id": item.legacy.legacy_id, "error": error},
+    )
 
 
 def import_tickets(
@@ -355,7 +379,7 @@ def import_tickets(
     tickets: list[tuple[int, LegacyTicket]],
     *,
     dry_run: bool,
-    workers: int,
+    pool: Pool | None,
     limits: RenderLimits,
     ended_contracts: frozenset[str] = frozenset(),
     progress: Callable[[int, int], None] | None = None,
@@ -367,7 +391,7 @@ def import_tickets(
     canonical = {email_canonical(p.legacy.reporter_email) for p in planned}
     reporters = {user.email_canonical: user for user in User.objects.filter(email_canonical__in=canonical)}
     total = len(planned)
-    for done, (item, result) in enumerate(_rendered(planned, workers, limits), start=1):
+    for done, (item, result) in enumerate(_rendered(planned, pool, limits), start=1):
         if isinstance(result, Exception):
             error = result.message() if hasattr(result, "message") else f"{type(result).__name__}: {result}"
             report.fail(
@@ -380,16 +404,13 @@ def import_tickets(
         else:
             try:
                 _store(item, result, reporters)
-            except IntegrityError:
-                report.skip(line=item.line_number, kind="tickets")  # imported meanwhile by another run
+            except IntegrityError as exc:
+                if Ticket.objects.filter(legacy_id=item.legacy.legacy_id).exists():
+                    report.skip(line=item.line_number, kind="tickets")  # imported meanwhile by another run
+                else:  # e.g. a ticket number already taken: the ticket is not in, so it fails
+                    _save_failed(report, item, exc)
             except Exception as exc:
-                report.fail(
-                    line=item.line_number,
-                    kind="tickets",
-                    code="save",
-                    reason=_("Ticket %(id)s could not be saved: %(error)s.")
-                    % {"id": item.legacy.legacy_id, "error": exc},
-                )
+                _save_failed(report, item, exc)
             else:
                 report.tickets.imported += 1
         if progress:

@@ -22,7 +22,7 @@ from migration.generate import legacy_export
 from migration.models import ImportRun
 from migration.services import legacy_import
 from migration.tickets import legacy_pdf_name
-from tickets.models import Attachment, Status, Ticket
+from tickets.models import Attachment, Status, Ticket, TicketNumberCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,21 @@ def test_a_pdf_that_cannot_be_made_fails_that_ticket_only(service_plans, monkeyp
     assert any("Z-2024-00017" in error["reason"] and error["line"] == 8 for error in report.errors)
     assert list(Ticket.objects.values_list("legacy_id", flat=True)) == ["Z-2023-04211"]
     assert len(media_files()) == 1
+
+
+def test_a_ticket_whose_number_is_taken_fails_and_is_not_taken_as_imported(service_plans):
+    """The database's unique index, not a query per ticket, guards the number: a clash (a counter set back by
+    hand) must still fail the ticket, not pass it off as imported by another run."""
+    run(SAMPLE.read_text().splitlines())
+    Ticket.objects.filter(legacy_id="Z-2024-00017").update(legacy_id="Z-2024-00017-old")
+    TicketNumberCounter.objects.filter(year=2024).update(last=0)
+
+    report = run(SAMPLE.read_text().splitlines())
+
+    assert report.tickets.failed == 4 and report.tickets.skipped == 2  # the closed one and Z-2023-04211
+    error = next(error for error in report.errors if error["line"] == 8)
+    assert error["code"] == "save" and "Z-2024-00017" in error["reason"]
+    assert not Ticket.objects.filter(legacy_id="Z-2024-00017").exists()
 
 
 def test_generated_export_imports_in_worker_processes(service_plans, tmp_path):

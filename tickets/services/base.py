@@ -17,6 +17,7 @@ from accounts.models import User
 from contracts.models import Contract
 from core.outbox import email_queue
 from core.text import email_address_validate, email_canonical
+from core.validation import full_clean_held
 
 from ..attachments import attachments_check
 from ..links import ticket_email_links
@@ -70,7 +71,7 @@ def ticket_event_record(
         new_value=new[:300],
         data=data or {},
     )
-    event.full_clean()
+    full_clean_held(event)
     event.save()
     return event
 

@@ -14,6 +14,7 @@ from accounts.models import User
 from contracts.models import Contract, ContractLine
 from contracts.notation import SerialInput, serial_parse
 from core.text import email_canonical, text_one_line
+from core.validation import full_clean_held
 
 from ..attachments import safe_name
 from ..models import (
@@ -244,7 +245,7 @@ def ticket_legacy_create(
     ticket = Ticket(
         number=ticket_number_next(timezone.localtime(opened_at).year),
         legacy_id=legacy_id,
-        company_id=line.contract.customer_id,
+        company=line.contract.customer,
         contract=line.contract,
         line=line,
         title=title,
@@ -255,14 +256,17 @@ def ticket_legacy_create(
         reporter_name=reporter_name or reporter_email,
         reporter_email=reporter_email,
         partner_access=partner_access and line.contract.reseller_id is not None,
-        partner_company_id=line.contract.reseller_id if partner_access else None,
+        partner_company=line.contract.reseller if partner_access else None,
         created_at=opened_at,
         last_activity_at=last_activity_at,
     )
-    ticket.full_clean()
+    # The import writes thousands of these, so nothing is asked twice: the objects it holds are not looked up
+    # again (core.validation), the number is the counter's, and the import found the legacy id new under its
+    # lock. The unique indexes still hold: a clash is an IntegrityError, which rolls this back.
+    full_clean_held(ticket, validate_unique=False)
     ticket.save()
     message = Message(ticket=ticket, kind=MessageKind.REPLY, author_name="myHEZO", by_engineer=True, body=body)
-    message.full_clean()
+    full_clean_held(message)
     message.save()
     attachment = Attachment(
         message=message,
@@ -271,7 +275,7 @@ def ticket_legacy_create(
         size=conversation_size,
         content_type="application/pdf",
     )
-    attachment.full_clean()
+    full_clean_held(attachment)
     attachment.save()
     ticket_event_record(
         ticket=ticket, actor=None, actor_name="import_legacy", action=EventAction.CREATED, new=Source.LEGACY
