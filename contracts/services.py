@@ -5,10 +5,12 @@ from enum import StrEnum
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from .models import Company, Contract, ContractLine, SerialRegistry, ServicePlan
+from core.validation import full_clean_held
+
+from .models import Company, Contract, ContractLine, ServicePlan
 from .nip import nip_parse
 from .notation import contract_number_parse, serial_canonical
 from .signals import contract_reseller_changed
@@ -36,24 +38,34 @@ def company_upsert(*, nip: str, name: str) -> tuple[Company, Outcome]:
     return company, outcome
 
 
+def _service_index_next(serial: str) -> int:
+    # One upsert that takes the row lock: concurrent additions of one serial queue for the registry and never
+    # share an index. PostgreSQL and SQLite (3.35+) both speak ON CONFLICT … RETURNING.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO contracts_serialregistry (serial, last_index) VALUES (%s, 1) "
+            "ON CONFLICT (serial) DO UPDATE SET last_index = contracts_serialregistry.last_index + 1 "
+            "RETURNING last_index",
+            [serial],
+        )
+        (last,) = cursor.fetchone()
+    return last
+
+
 @transaction.atomic
 def contract_line_add(*, contract: Contract, serial_raw: str, model: str = "") -> ContractLine:
     """Add a line, giving it the next service index of its serial (never reused, safe under concurrency)."""
     serial = serial_canonical(serial_raw)
     if not serial:
         raise ValidationError({"serial_raw": _("Enter the device's serial number.")})
-    registry, _created = SerialRegistry.objects.get_or_create(serial=serial)
-    registry = SerialRegistry.objects.select_for_update().get(pk=registry.pk)
-    registry.last_index += 1
-    registry.save(update_fields=["last_index"])
     line = ContractLine(
         contract=contract,
         serial_raw=serial_raw.strip(),
         serial=serial,
-        service_index=registry.last_index,
+        service_index=_service_index_next(serial),
         model=model.strip(),
     )
-    line.full_clean()
+    full_clean_held(line)
     line.save()
     return line
 
@@ -70,7 +82,7 @@ def contract_save(*, contract: Contract, actor: AbstractBaseUser | None = None, 
         # The stored reseller, read under the row's lock: concurrent changes of one contract queue up.
         stored = Contract.objects.select_for_update().filter(pk=contract.pk).values_list("reseller_id", flat=True)
         old_reseller_id = stored.first()
-    contract.full_clean()
+    full_clean_held(contract)
     contract.save()
     if existed and old_reseller_id != contract.reseller_id:
         contract_reseller_changed.send(
@@ -127,8 +139,9 @@ def contract_upsert(
     }
     if contract is None or any(getattr(contract, name) != value for name, value in values.items()):
         contract = contract or Contract(number=number)
-        for name, value in values.items():
-            setattr(contract, name, value)
+        # The objects, not their ids: contract_save does not look up again what is held here.
+        contract.customer, contract.reseller, contract.plan = customer, reseller, plan
+        contract.starts_on, contract.ends_on = starts_on, ends_on
         contract_save(contract=contract, actor_name=actor_name)
         changed = True
 

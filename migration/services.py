@@ -237,15 +237,15 @@ def legacy_import(
                 _read_line(report, number, raw, contracts, tickets)
         names = company_names(report, contracts, today=today)
         ended: set[str] = set()
-        for number, record in contracts:
-            _import_contract(report, number, record, today=today, names=names, ended=ended)
+        batches = _contracts_then_their_tickets(report, contracts, tickets, today=today, names=names, ended=ended)
         import_tickets(
             report,
             tickets,
+            batches=batches,
             dry_run=dry_run,
             pool=pool,
             limits=limits,
-            ended_contracts=frozenset(ended),
+            ended_contracts=ended,
             progress=progress,
         )
         report.sort()
@@ -329,13 +329,47 @@ def _read_line(
         report.fail(line=number, kind=kind, reason=str(exc))
 
 
+def _contracts_then_their_tickets(
+    report: ImportReport,
+    contracts: list[tuple[int, dict]],
+    tickets: list[tuple[int, LegacyTicket]],
+    *,
+    today: date,
+    names: dict[str, str],
+    ended: set[str],
+) -> Iterator[list[tuple[int, LegacyTicket]]]:
+    """Import the contracts in the export's order and, after the last record of each contract number, yield
+    that contract's tickets: their PDFs render while the next contracts are written. The tickets whose contract
+    is not in the export (imported by an earlier run, or missing) come last, after every contract."""
+    waiting: dict[str, list[tuple[int, LegacyTicket]]] = {}
+    for number, legacy in tickets:
+        waiting.setdefault(legacy.contract_number, []).append((number, legacy))
+    keys = [_contract_key(record) for _number, record in contracts]
+    last = {key: index for index, key in enumerate(keys) if key is not None}
+    for index, (number, record) in enumerate(contracts):
+        _import_contract(report, number, record, today=today, names=names, ended=ended)
+        key = keys[index]
+        if key is not None and last[key] == index and key in waiting:
+            yield waiting.pop(key)
+    rest = sorted((ticket for batch in waiting.values() for ticket in batch), key=lambda ticket: ticket[0])
+    if rest:
+        yield rest
+
+
+def _contract_key(record: dict) -> str | None:
+    """The contract number of a contract record in the tickets' notation, or None if it has none."""
+    try:
+        return contract_number_parse(text_field(record, "number"))
+    except (RecordError, ValidationError):
+        return None
+
+
 def _import_contract(
     report: ImportReport, number: int, record: dict, *, today: date, names: dict[str, str], ended: set[str]
 ) -> None:
     counts: KindCounts = report.contracts
     try:
-        with transaction.atomic():
-            outcome = import_contract_record(record, today=today, names=names)
+        outcome = import_contract_record(record, today=today, names=names)  # contract_upsert: one transaction
     except RecordSkipped:
         counts.skipped += 1
         with suppress(RecordError, ValidationError):

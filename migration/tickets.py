@@ -3,12 +3,13 @@ ticket on the contract line of its serial, with a first message that says so and
 conversation attached as a PDF.
 
 Safe against a kill at any moment: the PDF is written under a name fixed by the legacy id, then the ticket,
-its message and the attachment row commit in one transaction (`tickets.services.ticket_legacy_create`).
+its message and the attachment row commit in one transaction (`tickets.services.tickets_legacy_create`, a batch
+of tickets at a time).
 Killed before the commit, the file is overwritten by the next run (which imports the ticket) or removed by the
 sweep at the end of a run; killed after, the next run finds the legacy id and skips the ticket."""
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,11 +25,14 @@ from contracts.models import Contract, ContractLine, Priority
 from contracts.notation import contract_number_parse, serial_parse
 from core.text import email_address_validate, email_canonical
 from tickets.models import Attachment, Status, Ticket
-from tickets.services import ticket_legacy_create
+from tickets.services import LegacyTicketData, tickets_legacy_create
 
 from .records import ImportReport, RecordError, RecordSkipped, no_nul, text_field
 
 LEGACY_DIR = "legacy"
+# Rendered tickets committed together: one transaction and four inserts for the lot (the cut-over writes
+# thousands); a batch that is refused is stored again a ticket at a time, so a bad ticket fails alone.
+STORE_BATCH = 16
 STATUSES = {"new": Status.NEW, "open": Status.IN_PROGRESS, "waiting": Status.WAITING}
 ROLES = ("customer", "engineer")
 # Stored, not translated: both languages, as a customer of either reads it.
@@ -158,101 +162,110 @@ class _Planned:
     device: str
 
 
-def _plan(
-    report: ImportReport, tickets: list[tuple[int, LegacyTicket]], ended_contracts: frozenset[str]
-) -> list[_Planned]:
-    """Resolve every ticket against the database in a few queries: already imported, contract carried
-    over, serial (and its service index, if given) on that contract. Every open ticket that cannot be placed
-    is a failed record, never a skip (SPEC §8)."""
-    ids = [legacy.legacy_id for _number, legacy in tickets]
-    done = set(Ticket.objects.filter(legacy_id__in=ids).values_list("legacy_id", flat=True))
-    contracts = {
-        contract.number: contract
-        for contract in Contract.objects.filter(number__in={legacy.contract_number for _n, legacy in tickets})
-        .select_related("customer", "reseller", "plan")
-        .order_by()
-    }
-    lines_by_serial: dict[tuple[int, str], list[ContractLine]] = {}
-    for line in ContractLine.objects.with_serial_line_count().filter(contract__in=contracts.values()).order_by("pk"):
-        lines_by_serial.setdefault((line.contract_id, line.serial), []).append(line)
+class _Planner:
+    """Places tickets on their contract lines, a batch at a time (the tickets of a contract once it is in the
+    database), with what the whole export says: which legacy ids repeat, and which were placed already."""
 
-    by_id: dict[str, list[LegacyTicket]] = {}
-    for _number, legacy in tickets:
-        by_id.setdefault(legacy.legacy_id, []).append(legacy)
+    def __init__(
+        self, report: ImportReport, tickets: list[tuple[int, LegacyTicket]], ended_contracts: Container[str]
+    ) -> None:
+        self.report = report
+        self.ended_contracts = ended_contracts
+        self.by_id: dict[str, list[LegacyTicket]] = {}
+        for _number, legacy in tickets:
+            self.by_id.setdefault(legacy.legacy_id, []).append(legacy)
+        self.seen: set[str] = set()
 
-    planned: list[_Planned] = []
-    seen: set[str] = set()
-    for number, legacy in tickets:
-        if legacy.legacy_id in done:
-            report.skip(line=number, kind="tickets")  # imported by an earlier run
-            continue
-        copies = by_id[legacy.legacy_id]
-        if any(copy != legacy for copy in copies):
-            # Which of them is right is not ours to guess: every copy fails, on every run, until the export is
-            # fixed.
-            report.fail(
-                line=number,
-                kind="tickets",
-                code="duplicate",
-                reason=_("Ticket %(id)s appears %(count)d times in the export with different content.")
-                % {"id": legacy.legacy_id, "count": len(copies)},
-            )
-            continue
-        if legacy.legacy_id in seen:
-            report.skip(
-                line=number,
-                kind="tickets",
-                reason=_("Ticket %(id)s appears again with the same content; it is imported once.")
-                % {"id": legacy.legacy_id},
-            )
-            continue
-        contract = contracts.get(legacy.contract_number)
-        if contract is None:
-            ended = legacy.contract_number in ended_contracts
-            report.fail(
-                line=number,
-                kind="tickets",
-                code="contract_ended" if ended else "contract_unknown",
-                reason=(
-                    _("Ticket %(id)s: its contract %(number)s has ended and is not carried over.")
-                    if ended
-                    else _("Ticket %(id)s: contract %(number)s is not in the export, or its record failed.")
+    def plan(self, tickets: list[tuple[int, LegacyTicket]]) -> list[_Planned]:
+        """Resolve the tickets against the database in a few queries: already imported, contract carried over,
+        serial (and its service index, if given) on that contract. Every open ticket that cannot be placed is
+        a failed record, never a skip (SPEC §8)."""
+        report, by_id, seen, ended_contracts = self.report, self.by_id, self.seen, self.ended_contracts
+        ids = [legacy.legacy_id for _number, legacy in tickets]
+        done = set(Ticket.objects.filter(legacy_id__in=ids).values_list("legacy_id", flat=True))
+        contracts = {
+            contract.number: contract
+            for contract in Contract.objects.filter(number__in={legacy.contract_number for _n, legacy in tickets})
+            .select_related("customer", "reseller", "plan")
+            .order_by()
+        }
+        lines_by_serial: dict[tuple[int, str], list[ContractLine]] = {}
+        lines = ContractLine.objects.with_serial_line_count().filter(contract__in=contracts.values()).order_by("pk")
+        for line in lines:
+            lines_by_serial.setdefault((line.contract_id, line.serial), []).append(line)
+
+        planned: list[_Planned] = []
+        for number, legacy in tickets:
+            if legacy.legacy_id in done:
+                report.skip(line=number, kind="tickets")  # imported by an earlier run
+                continue
+            copies = by_id[legacy.legacy_id]
+            if any(copy != legacy for copy in copies):
+                # Which of them is right is not ours to guess: every copy fails, on every run, until the export is
+                # fixed.
+                report.fail(
+                    line=number,
+                    kind="tickets",
+                    code="duplicate",
+                    reason=_("Ticket %(id)s appears %(count)d times in the export with different content.")
+                    % {"id": legacy.legacy_id, "count": len(copies)},
                 )
-                % {"id": legacy.legacy_id, "number": legacy.contract_number},
-            )
-            continue
-        parsed = serial_parse(legacy.serial)
-        on_contract = lines_by_serial.get((contract.pk, parsed.serial), [])
-        candidates = [line for line in on_contract if parsed.index is None or line.service_index == parsed.index]
-        if not on_contract:
-            report.fail(
-                line=number,
-                kind="tickets",
-                code="serial_not_on_contract",
-                reason=_("Ticket %(id)s: serial number %(serial)s is not on contract %(number)s.")
-                % {"id": legacy.legacy_id, "serial": legacy.serial, "number": contract.number},
-            )
-            continue
-        if not candidates:
-            report.fail(
-                line=number,
-                kind="tickets",
-                code="service_index",
-                reason=_("Ticket %(id)s: contract %(number)s has no service %(serial)s (the serial has %(count)d).")
-                % {
-                    "id": legacy.legacy_id,
-                    "serial": legacy.serial,
-                    "number": contract.number,
-                    "count": len(on_contract),
-                },
-            )
-            continue
-        line = candidates[0]
-        line.contract = contract
-        seen.add(legacy.legacy_id)
-        device = line.notation  # annotated above: no query
-        planned.append(_Planned(line_number=number, legacy=legacy, line=line, device=device))
-    return planned
+                continue
+            if legacy.legacy_id in seen:
+                report.skip(
+                    line=number,
+                    kind="tickets",
+                    reason=_("Ticket %(id)s appears again with the same content; it is imported once.")
+                    % {"id": legacy.legacy_id},
+                )
+                continue
+            contract = contracts.get(legacy.contract_number)
+            if contract is None:
+                ended = legacy.contract_number in ended_contracts
+                report.fail(
+                    line=number,
+                    kind="tickets",
+                    code="contract_ended" if ended else "contract_unknown",
+                    reason=(
+                        _("Ticket %(id)s: its contract %(number)s has ended and is not carried over.")
+                        if ended
+                        else _("Ticket %(id)s: contract %(number)s is not in the export, or its record failed.")
+                    )
+                    % {"id": legacy.legacy_id, "number": legacy.contract_number},
+                )
+                continue
+            parsed = serial_parse(legacy.serial)
+            on_contract = lines_by_serial.get((contract.pk, parsed.serial), [])
+            candidates = [line for line in on_contract if parsed.index is None or line.service_index == parsed.index]
+            if not on_contract:
+                report.fail(
+                    line=number,
+                    kind="tickets",
+                    code="serial_not_on_contract",
+                    reason=_("Ticket %(id)s: serial number %(serial)s is not on contract %(number)s.")
+                    % {"id": legacy.legacy_id, "serial": legacy.serial, "number": contract.number},
+                )
+                continue
+            if not candidates:
+                report.fail(
+                    line=number,
+                    kind="tickets",
+                    code="service_index",
+                    reason=_("Ticket %(id)s: contract %(number)s has no service %(serial)s (the serial has %(count)d).")
+                    % {
+                        "id": legacy.legacy_id,
+                        "serial": legacy.serial,
+                        "number": contract.number,
+                        "count": len(on_contract),
+                    },
+                )
+                continue
+            line = candidates[0]
+            line.contract = contract
+            seen.add(legacy.legacy_id)
+            device = line.notation  # annotated above: no query
+            planned.append(_Planned(line_number=number, legacy=legacy, line=line, device=device))
+        return planned
 
 
 def pdf_data(item: _Planned) -> dict:
@@ -277,36 +290,71 @@ def legacy_pdf_name(legacy_id: str) -> str:
     return f"{LEGACY_DIR}/{hashlib.sha256(legacy_id.encode()).hexdigest()[:40]}.pdf"
 
 
-def _store(item: _Planned, pdf: bytes, reporters: dict[str, User]) -> Ticket:
-    legacy, line = item.legacy, item.line
-    name = legacy_pdf_name(legacy.legacy_id)
+def _pdf_write(item: _Planned, pdf: bytes) -> str:
+    name = legacy_pdf_name(item.legacy.legacy_id)
     if default_storage.exists(name):
         default_storage.delete(name)
-    stored = default_storage.save(name, ContentFile(pdf))
+    return default_storage.save(name, ContentFile(pdf))
+
+
+@dataclass
+class _Rendered:
+    item: _Planned
+    file: str  # the PDF, in the storage
+    size: int
+
+
+def _ticket_data(entry: _Rendered, reporters: dict[str, User]) -> LegacyTicketData:
+    legacy = entry.item.legacy
+    return LegacyTicketData(
+        line=entry.item.line,
+        legacy_id=legacy.legacy_id,
+        title=legacy.subject,
+        priority=legacy.priority,
+        status=legacy.status,
+        reporter=reporters.get(email_canonical(legacy.reporter_email)),
+        reporter_name=legacy.reporter_name,
+        reporter_email=legacy.reporter_email,
+        partner_access=legacy.partner_access,
+        opened_at=legacy.opened_at,
+        last_activity_at=max([legacy.opened_at, *(message.at for message in legacy.messages)]),
+        body=CARRIED_OVER.format(legacy_id=legacy.legacy_id),
+        conversation_file=entry.file,
+        conversation_name=f"{legacy.legacy_id}.pdf",
+        conversation_size=entry.size,
+    )
+
+
+def _store(report: ImportReport, batch: list[_Rendered], reporters: dict[str, User]) -> None:
+    """Commit a batch of rendered tickets in one transaction; if any of them is refused, each on its own, so
+    that one fails alone."""
     try:
-        ticket = ticket_legacy_create(
-            line=line,
-            legacy_id=legacy.legacy_id,
-            title=legacy.subject,
-            priority=legacy.priority,
-            status=legacy.status,
-            reporter=reporters.get(email_canonical(legacy.reporter_email)),
-            reporter_name=legacy.reporter_name,
-            reporter_email=legacy.reporter_email,
-            partner_access=legacy.partner_access,
-            opened_at=legacy.opened_at,
-            last_activity_at=max([legacy.opened_at, *(message.at for message in legacy.messages)]),
-            body=CARRIED_OVER.format(legacy_id=legacy.legacy_id),
-            conversation_file=stored,
-            conversation_name=f"{legacy.legacy_id}.pdf",
-            conversation_size=len(pdf),
-        )
-    except BaseException:
-        # Never remove a file that a committed ticket (of another run) already points to.
-        if not Attachment.objects.filter(file=stored).exists():
-            default_storage.delete(stored)
-        raise
-    return ticket
+        tickets_legacy_create(tickets=[_ticket_data(entry, reporters) for entry in batch])
+    except Exception as exc:
+        if len(batch) == 1:
+            _store_failed(report, batch[0], exc)
+            return
+        for entry in batch:
+            _store(report, [entry], reporters)
+    else:
+        report.tickets.imported += len(batch)
+
+
+def _store_failed(report: ImportReport, entry: _Rendered, error: BaseException) -> None:
+    legacy_id = entry.item.legacy.legacy_id
+    # Never remove a file that a committed ticket (of another run) already points to.
+    if not Attachment.objects.filter(file=entry.file).exists():
+        default_storage.delete(entry.file)
+    if isinstance(error, IntegrityError) and Ticket.objects.filter(legacy_id=legacy_id).exists():
+        report.skip(line=entry.item.line_number, kind="tickets")  # imported meanwhile by another run
+        return
+    # Otherwise the ticket is not in (e.g. its number was taken), so it fails.
+    report.fail(
+        line=entry.item.line_number,
+        kind="tickets",
+        code="save",
+        reason=_("Ticket %(id)s could not be saved: %(error)s.") % {"id": legacy_id, "error": error},
+    )
 
 
 def legacy_files_sweep() -> int:
@@ -348,7 +396,7 @@ def render_workers(workers: int, limits: RenderLimits) -> Iterator[Pool | None]:
 
 
 def _rendered(
-    planned: list[_Planned], pool: Pool | None, limits: RenderLimits
+    planned: Iterable[_Planned], pool: Pool | None, limits: RenderLimits
 ) -> Iterator[tuple[_Planned, bytes | Exception]]:
     from . import pdf
 
@@ -360,38 +408,51 @@ def _rendered(
             except Exception as exc:  # one ticket's render failing must not stop the run
                 yield item, exc
         return
-    jobs = ((index, pdf_data(item), "pl") for index, item in enumerate(planned))
-    for index, result in pdf.render_many(pool, jobs, cpu_s=limits.cpu_s):
-        yield planned[index], result
-
-
-def _save_failed(report: ImportReport, item: _Planned, error: Exception) -> None:
-    report.fail(
-        line=item.line_number,
-        kind="tickets",
-        code="save",
-        reason=_("Ticket %(id)s could not be saved: %(error)s.") % {"id": item.legacy.legacy_id, "error": error},
-    )
+    jobs = ((item, pdf_data(item), "pl") for item in planned)
+    yield from pdf.render_many(pool, jobs, cpu_s=limits.cpu_s)
 
 
 def import_tickets(
     report: ImportReport,
     tickets: list[tuple[int, LegacyTicket]],
     *,
+    batches: Iterable[list[tuple[int, LegacyTicket]]] | None = None,
     dry_run: bool,
     pool: Pool | None,
     limits: RenderLimits,
-    ended_contracts: frozenset[str] = frozenset(),
+    ended_contracts: Container[str] = frozenset(),
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    planned = _plan(report, tickets, ended_contracts)
+    """Import the open tickets of the export. `batches` gives them in the order their contracts are written
+    (legacy_import: a batch as soon as its contract is in, so the first PDFs render while the other contracts
+    are written); by default they come in one batch. `ended_contracts` may grow while the batches come."""
+    planner = _Planner(report, tickets, ended_contracts)
+    handled = 0
+
+    def planned() -> Iterator[_Planned]:
+        nonlocal handled
+        for batch in [tickets] if batches is None else batches:
+            placed = planner.plan(batch)
+            handled += len(batch) - len(placed)  # failed or skipped while placing
+            yield from placed
+
     if dry_run:
-        report.tickets.imported += len(planned)  # what a real run would import (PDFs are not rendered)
+        report.tickets.imported += sum(1 for _item in planned())  # what a real run would import (no PDFs)
         return
-    canonical = {email_canonical(p.legacy.reporter_email) for p in planned}
+    canonical = {email_canonical(legacy.reporter_email) for _number, legacy in tickets}
     reporters = {user.email_canonical: user for user in User.objects.filter(email_canonical__in=canonical)}
-    total = len(planned)
-    for done, (item, result) in enumerate(_rendered(planned, pool, limits), start=1):
+    total = len(tickets)
+    batch: list[_Rendered] = []
+
+    def store() -> None:
+        nonlocal handled
+        _store(report, batch, reporters)
+        handled += len(batch)
+        batch.clear()
+        if progress:
+            progress(handled, total)
+
+    for item, result in _rendered(planned(), pool, limits):
         if isinstance(result, Exception):
             error = result.message() if hasattr(result, "message") else f"{type(result).__name__}: {result}"
             report.fail(
@@ -401,18 +462,13 @@ def import_tickets(
                 reason=_("Ticket %(id)s: the PDF of its conversation could not be made: %(error)s.")
                 % {"id": item.legacy.legacy_id, "error": error},
             )
+            handled += 1
         else:
-            try:
-                _store(item, result, reporters)
-            except IntegrityError as exc:
-                if Ticket.objects.filter(legacy_id=item.legacy.legacy_id).exists():
-                    report.skip(line=item.line_number, kind="tickets")  # imported meanwhile by another run
-                else:  # e.g. a ticket number already taken: the ticket is not in, so it fails
-                    _save_failed(report, item, exc)
-            except Exception as exc:
-                _save_failed(report, item, exc)
-            else:
-                report.tickets.imported += 1
-        if progress:
-            progress(done, total)
+            batch.append(_Rendered(item=item, file=_pdf_write(item, result), size=len(result)))
+            if len(batch) >= STORE_BATCH:
+                store()
+    if batch:
+        store()
+    if progress and total:
+        progress(handled, total)  # the last batch may have had nothing to render
     legacy_files_sweep()

@@ -23,7 +23,7 @@ NOT_ACTIONS = {
     "tickets.services.partner_read_record": "records a partner's read; ticket_for_user decides who reads",
     "tickets.services.tickets_person_anonymise": "account deletion, called by accounts for the person deleted",
     "tickets.services.contract_line_for_serial": "a lookup, changes nothing",
-    "tickets.services.ticket_legacy_create": "the importer's, run by an operator (manage.py import_legacy)",
+    "tickets.services.tickets_legacy_create": "the importer's, run by an operator (manage.py import_legacy)",
     "tickets.services.canned_reply_upsert": (
         "keeps a canned reply, no ticket; admin's model permissions (the Engineers group) or demo_data decide who"
     ),

@@ -1,8 +1,11 @@
+from datetime import date
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from contracts.models import Contract
 from core.validation import full_clean_held
 from tickets.models import Message, MessageKind, TicketCc
 from tickets.tests.factories import make_ticket
@@ -54,3 +57,17 @@ def test_a_relation_inside_a_unique_constraint_keeps_the_constraint_checked(tick
     with pytest.raises(ValidationError) as error:
         full_clean_held(TicketCc(ticket=ticket, email="szef@kowalski.example"))
     assert list(error.value.message_dict) == ["__all__"]  # the pair exists already
+
+
+def test_a_check_constraint_is_checked_and_the_relations_it_does_not_read_are_not_looked_up(contract):
+    contract = Contract.objects.select_related("customer", "reseller", "plan").get(pk=contract.pk)
+    held = {"customer": contract.customer, "reseller": contract.reseller, "plan": contract.plan}
+    with pytest.raises(ValidationError) as error:
+        full_clean_held(Contract(number="A100002", starts_on=date(2026, 5, 1), ends_on=date(2026, 4, 30), **held))
+    assert list(error.value.message_dict) == ["__all__"]  # ends before it starts
+
+    with CaptureQueriesContext(connection) as queries:
+        full_clean_held(Contract(number="A100002", starts_on=date(2026, 5, 1), ends_on=date(2027, 4, 30), **held))
+    selects = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+    assert "contracts_company" not in " ".join(selects) and "contracts_serviceplan" not in " ".join(selects)
+    assert len(selects) == 2  # the number's unique check and the term's constraint

@@ -149,6 +149,36 @@ def test_a_ticket_whose_number_is_taken_fails_and_is_not_taken_as_imported(servi
     assert not Ticket.objects.filter(legacy_id="Z-2024-00017").exists()
 
 
+def test_a_ticket_refused_by_the_ticket_services_fails_alone_and_the_rest_of_its_batch_is_imported(
+    service_plans, monkeypatch
+):
+    from django.core.exceptions import ValidationError
+
+    from migration import tickets as importer
+
+    lines = list(legacy_export(tickets=12, messages=1, seed=5))
+    bad = json.loads(next(line for line in lines if '"type": "ticket"' in line))["legacy_id"]
+    create = importer.tickets_legacy_create
+    batches = []
+
+    def refusing(*, tickets):
+        batches.append(len(tickets))
+        if any(data.legacy_id == bad for data in tickets):
+            raise ValidationError("refused")
+        return create(tickets=tickets)
+
+    monkeypatch.setattr(importer, "tickets_legacy_create", refusing)
+    report = run(lines)
+
+    assert batches[0] == 12  # tried together first, then one at a time
+    assert report.tickets.imported == 11 and report.tickets.failed == 1
+    assert report.errors[0]["code"] == "save" and bad in report.errors[0]["reason"]
+    assert not Ticket.objects.filter(legacy_id=bad).exists() and Ticket.objects.count() == 11
+    assert sorted(media_files()) == sorted(
+        Path(legacy_pdf_name(t)).name for t in Ticket.objects.values_list("legacy_id", flat=True)
+    )  # the refused ticket's PDF is not left behind
+
+
 def test_generated_export_imports_in_worker_processes(service_plans, tmp_path):
     lines = list(legacy_export(tickets=12, messages=3, seed=3))
     report = run(lines, workers=2)
@@ -166,7 +196,7 @@ def test_command_shows_progress_records_the_run_and_lists_it_in_admin(
     with pytest.raises(SystemExit):
         call_command("import_legacy", str(SAMPLE), "--workers", "0", "--report", str(report_path))
     out = capsys.readouterr()
-    assert "tickets: 2/2" in out.err  # not a terminal: plain progress lines
+    assert "tickets: 4/4" in out.err  # not a terminal: plain progress lines, over the open tickets
     assert "tickets: imported 2, updated 0, skipped 1, failed 3" in out.out
     assert "line 9: skipped:" in out.out
     saved = json.loads(report_path.read_text())

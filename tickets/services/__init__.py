@@ -22,12 +22,19 @@ from .dialog import (
     ticket_reply,
     ticket_reply_by_email,
 )
-from .opening import contract_line_for_serial, ticket_create, ticket_create_by_phone, ticket_legacy_create
+from .opening import (
+    LegacyTicketData,
+    contract_line_for_serial,
+    ticket_create,
+    ticket_create_by_phone,
+    tickets_legacy_create,
+)
 from .privacy import partner_read_record, tickets_person_anonymise
 from .status import ALLOWED_MOVES, ticket_close, ticket_reopen, ticket_status_change
 
 __all__ = [
     "ALLOWED_MOVES",
+    "LegacyTicketData",
     "canned_reply_upsert",
     "contract_line_for_serial",
     "emails_clean",
@@ -40,7 +47,6 @@ __all__ = [
     "ticket_create_by_phone",
     "ticket_engineer_reply",
     "ticket_escalate",
-    "ticket_legacy_create",
     "ticket_note_by_email",
     "ticket_partner_access_set",
     "ticket_phone_contact_log",
@@ -49,6 +55,7 @@ __all__ = [
     "ticket_reply",
     "ticket_reply_by_email",
     "ticket_status_change",
+    "tickets_legacy_create",
     "tickets_partner_access_withdraw",
     "tickets_person_anonymise",
 ]

@@ -87,16 +87,21 @@ def ticket_touch(ticket: Ticket, **fields) -> None:
 
 def ticket_number_next(year: int) -> str:
     """The next ticket number of `year` (HZ-2026-000123), never given twice."""
+    return ticket_numbers_next(year, 1)[0]
+
+
+def ticket_numbers_next(year: int, count: int) -> list[str]:
+    """The next `count` ticket numbers of `year`, in order, never given twice."""
     # One upsert that takes the row lock: concurrent openings queue for the counter and never share a
     # number. PostgreSQL and SQLite (3.35+) both speak ON CONFLICT … RETURNING.
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO tickets_ticketnumbercounter (year, last) VALUES (%s, 1) "
-            "ON CONFLICT (year) DO UPDATE SET last = tickets_ticketnumbercounter.last + 1 RETURNING last",
-            [year],
+            "INSERT INTO tickets_ticketnumbercounter (year, last) VALUES (%s, %s) "
+            "ON CONFLICT (year) DO UPDATE SET last = tickets_ticketnumbercounter.last + %s RETURNING last",
+            [year, count, count],
         )
         (last,) = cursor.fetchone()
-    return f"HZ-{year}-{last:06d}"
+    return [f"HZ-{year}-{number:06d}" for number in range(last - count + 1, last + 1)]
 
 
 def emails_clean(raw: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:

@@ -1,6 +1,8 @@
 """Opening a ticket: by a customer on the portal, or by an engineer taking a call (SPEC §4, §7)."""
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -25,6 +27,7 @@ from ..models import (
     Source,
     Ticket,
     TicketCc,
+    TicketEvent,
 )
 from ..signals import ticket_opened
 from .base import (
@@ -40,6 +43,7 @@ from .base import (
     ticket_customers_notify,
     ticket_event_record,
     ticket_number_next,
+    ticket_numbers_next,
 )
 
 # --- opening -----------------------------------------------------------------------------------------
@@ -219,65 +223,87 @@ def ticket_create_by_phone(
         )
 
 
+@dataclass(frozen=True)
+class LegacyTicketData:
+    """One ticket carried over from the previous portal, as `tickets_legacy_create` takes it."""
+
+    line: ContractLine
+    legacy_id: str
+    title: str
+    priority: str
+    status: str
+    reporter: User | None
+    reporter_name: str
+    reporter_email: str
+    partner_access: bool
+    opened_at: datetime
+    last_activity_at: datetime
+    body: str
+    conversation_file: str  # the old conversation, a PDF already in the storage
+    conversation_name: str
+    conversation_size: int
+
+
 @transaction.atomic
-def ticket_legacy_create(
-    *,
-    line: ContractLine,
-    legacy_id: str,
-    title: str,
-    priority: str,
-    status: str,
-    reporter: User | None,
-    reporter_name: str,
-    reporter_email: str,
-    partner_access: bool,
-    opened_at: datetime,
-    last_activity_at: datetime,
-    body: str,
-    conversation_file: str,
-    conversation_name: str,
-    conversation_size: int,
-) -> Ticket:
-    """A ticket carried over from the previous portal (SPEC §8), the import's variant of opening: the number of
-    the year it was opened, its legacy status and dates, and a first message from myHEZO with the old
-    conversation attached (`conversation_file`, a PDF already in the storage). No SLA clock starts and no
-    e-mail goes out: the clocks start with the ticket's next message, under the plan's targets of that day."""
-    ticket = Ticket(
-        number=ticket_number_next(timezone.localtime(opened_at).year),
-        legacy_id=legacy_id,
-        company=line.contract.customer,
-        contract=line.contract,
-        line=line,
-        title=title,
-        priority=priority,
-        status=status,
-        source=Source.LEGACY,
-        reporter=reporter,
-        reporter_name=reporter_name or reporter_email,
-        reporter_email=reporter_email,
-        partner_access=partner_access and line.contract.reseller_id is not None,
-        partner_company=line.contract.reseller if partner_access else None,
-        created_at=opened_at,
-        last_activity_at=last_activity_at,
-    )
-    # The import writes thousands of these, so nothing is asked twice: the objects it holds are not looked up
-    # again (core.validation), the number is the counter's, and the import found the legacy id new under its
-    # lock. The unique indexes still hold: a clash is an IntegrityError, which rolls this back.
-    full_clean_held(ticket, validate_unique=False)
-    ticket.save()
-    message = Message(ticket=ticket, kind=MessageKind.REPLY, author_name="myHEZO", by_engineer=True, body=body)
-    full_clean_held(message)
-    message.save()
-    attachment = Attachment(
-        message=message,
-        file=conversation_file,
-        name=safe_name(conversation_name),
-        size=conversation_size,
-        content_type="application/pdf",
-    )
-    full_clean_held(attachment)
-    attachment.save()
-    ticket_event_record(
-        ticket=ticket, actor=None, actor_name="import_legacy", action=EventAction.CREATED, new=Source.LEGACY
-    )
-    return ticket
+def tickets_legacy_create(*, tickets: Sequence[LegacyTicketData]) -> list[Ticket]:
+    """Tickets carried over from the previous portal (SPEC §8), the import's variant of opening, all or none:
+    each with the number of the year it was opened, its legacy status and dates, and a first message from
+    myHEZO with the old conversation attached. No SLA clock starts and no e-mail goes out: the clocks start with
+    the ticket's next message, under the plan's targets of that day.
+
+    In bulk, because the cut-over writes thousands: four inserts for the whole batch, and nothing asked twice.
+    The objects the caller holds are not looked up again (core.validation); the numbers are the counter's,
+    and the import found each legacy id new under its lock. The unique indexes still hold: a clash is an
+    IntegrityError, and the batch is rolled back."""
+    numbers: dict[int, list[str]] = {}
+    for year, count in Counter(timezone.localtime(data.opened_at).year for data in tickets).items():
+        numbers[year] = ticket_numbers_next(year, count)
+    created = []
+    for data in tickets:
+        contract = data.line.contract
+        ticket = Ticket(
+            number=numbers[timezone.localtime(data.opened_at).year].pop(0),
+            legacy_id=data.legacy_id,
+            company=contract.customer,
+            contract=contract,
+            line=data.line,
+            title=data.title,
+            priority=data.priority,
+            status=data.status,
+            source=Source.LEGACY,
+            reporter=data.reporter,
+            reporter_name=data.reporter_name or data.reporter_email,
+            reporter_email=data.reporter_email,
+            partner_access=data.partner_access and contract.reseller_id is not None,
+            partner_company=contract.reseller if data.partner_access else None,
+            created_at=data.opened_at,
+            last_activity_at=data.last_activity_at,
+        )
+        full_clean_held(ticket, validate_unique=False)
+        created.append(ticket)
+    Ticket.objects.bulk_create(created)
+    messages = []
+    for data, ticket in zip(tickets, created, strict=True):
+        message = Message(ticket=ticket, kind=MessageKind.REPLY, author_name="myHEZO", by_engineer=True, body=data.body)
+        full_clean_held(message)
+        messages.append(message)
+    Message.objects.bulk_create(messages)
+    attachments, events = [], []
+    for data, ticket, message in zip(tickets, created, messages, strict=True):
+        attachment = Attachment(
+            message=message,
+            file=data.conversation_file,
+            name=safe_name(data.conversation_name),
+            size=data.conversation_size,
+            content_type="application/pdf",
+        )
+        full_clean_held(attachment)
+        attachments.append(attachment)
+        event = TicketEvent(
+            ticket=ticket, actor=None, actor_name="import_legacy", action=EventAction.CREATED, new_value=Source.LEGACY
+        )
+        full_clean_held(event)
+        events.append(event)
+    Attachment.objects.bulk_create(attachments)
+    TicketEvent.objects.bulk_create(events)
+    return created
