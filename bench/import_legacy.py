@@ -65,13 +65,13 @@ def ceiling(data: list[dict], workers: int) -> tuple[float, int]:
     the pages rendered (counted after the clock: reading the PDFs is not WeasyPrint's work)."""
     import pypdf
 
-    from migration import pdf
+    from migration.rendering import render_many, render_pool
 
     documents = []
-    with pdf.render_pool(workers, warm=True) as pool:
-        list(pdf.render_many(pool, [(n, data[0], "pl") for n in range(workers * 2)]))  # fonts loaded
+    with render_pool(workers, warm=True) as pool:
+        list(render_many(pool, [(n, data[0], "pl") for n in range(workers * 2)]))  # fonts loaded
         started = time.monotonic()
-        for _key, document in pdf.render_many(pool, ((n, item, "pl") for n, item in enumerate(data))):
+        for _key, document in render_many(pool, ((n, item, "pl") for n, item in enumerate(data))):
             if isinstance(document, Exception):
                 raise document
             documents.append(document)

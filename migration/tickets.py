@@ -28,6 +28,7 @@ from tickets.models import Attachment, Status, Ticket
 from tickets.services import LegacyTicketData, tickets_legacy_create
 
 from .records import ImportReport, RecordError, RecordSkipped, no_nul, text_field
+from .rendering import render_many, render_pool
 
 LEGACY_DIR = "legacy"
 # Rendered tickets committed together: one transaction and four inserts for the lot (the cut-over writes
@@ -389,9 +390,7 @@ def render_workers(workers: int, limits: RenderLimits) -> Iterator[Pool | None]:
     if workers <= 0:
         yield None
         return
-    from . import pdf
-
-    with pdf.render_pool(workers=workers, memory_mb=limits.memory_mb, warm=True) as pool:
+    with render_pool(workers=workers, memory_mb=limits.memory_mb, warm=True) as pool:
         yield pool
 
 
@@ -409,7 +408,7 @@ def _rendered(
                 yield item, exc
         return
     jobs = ((item, pdf_data(item), "pl") for item in planned)
-    yield from pdf.render_many(pool, jobs, cpu_s=limits.cpu_s)
+    yield from render_many(pool, jobs, cpu_s=limits.cpu_s)
 
 
 def import_tickets(

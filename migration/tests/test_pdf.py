@@ -36,10 +36,12 @@ from migration.pdf import (
     BASE_URL,
     AssetsOnlyFetcher,
     PdfAssetRefused,
-    PdfRenderError,
     conversation_pdf,
     conversation_pdf_bounded,
     css_string,
+)
+from migration.rendering import (
+    PdfRenderError,
     harfbuzz_subset_available,
     pdf_environment_warning,
     render_many,

@@ -103,7 +103,7 @@ class Command(BaseCommand):
         memory_limit: int,
         **options,
     ) -> None:
-        from migration.pdf import pdf_environment_warning
+        from migration.rendering import pdf_environment_warning
 
         if not translations_ready():
             raise CommandError(
