@@ -12,8 +12,9 @@ the same run and on the same documents:
 - import: `manage.py import_legacy --workers N` into a fresh PostgreSQL database — tickets per second;
 
 and the import's rate as a share of the ceiling (the target is ≥ 85 % with 2 workers on 2 cores). A shared
-machine's speed drifts from minute to minute, so each measurement pairs a ceiling with the import that follows
-it, `--rounds` times; the summary gives the median share with the lowest and the highest.
+machine's speed drifts from minute to minute, so each measurement pairs a ceiling with an import next to it
+(ceiling first in odd rounds, import first in even ones), `--rounds` times; the summary gives the median share
+with the lowest and the highest.
 
 Needs PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/myhezo_bench, dropped and
 created again for each import). Media files go to a temporary directory that is removed afterwards.
@@ -134,8 +135,14 @@ def main() -> int:
         shares: dict[int, list[float]] = {workers: [] for workers in args.workers}
         for round_ in range(1, args.rounds + 1):
             for workers in args.workers:
-                bare, pages = ceiling(data, workers)
-                rate = import_rate(export, workers, url, tmp)
+                # Ceiling first in odd rounds, import first in even ones: a machine that slows down or speeds up
+                # during the run favours neither.
+                if round_ % 2:
+                    bare, pages = ceiling(data, workers)
+                    rate = import_rate(export, workers, url, tmp)
+                else:
+                    rate = import_rate(export, workers, url, tmp)
+                    bare, pages = ceiling(data, workers)
                 shares[workers].append(rate / bare)
                 print(
                     f"round {round_}, {workers} worker(s): bare WeasyPrint {bare:.2f} PDFs/s "
