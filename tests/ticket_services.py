@@ -16,6 +16,7 @@ from django.utils import timezone
 from operations import services as operations_services
 from tickets import services as ticket_services
 from tickets.models import Ticket
+from tickets.services import LegacyTicketData
 from tickets.tests.factories import upload
 
 
@@ -96,17 +97,28 @@ def candidates(s: dict, service: str) -> dict:
         "former_name": [s["colleague"].get_full_name()],
         "name": ["Usunięty użytkownik"],
         "placeholder_email": ["usuniety@invalid.example"],
-        # a ticket carried over from the previous portal
-        "legacy_id": [f"L-{Ticket.objects.count()}"],
-        "status": ["in_progress"],
-        "reporter": [s["customer"]],
-        "reporter_name": ["Anna Kowalska"],
-        "reporter_email": [s["customer"].email],
-        "opened_at": [timezone.now() - timedelta(days=30)],
-        "last_activity_at": [timezone.now() - timedelta(days=2)],
-        "conversation_file": [default_storage.save("legacy/conversation.pdf", ContentFile(b"%PDF-1.4\n"))],
-        "conversation_name": ["L-1.pdf"],
-        "conversation_size": [9],
+        # tickets carried over from the previous portal
+        "tickets": [
+            [
+                LegacyTicketData(
+                    line=line,
+                    legacy_id=f"L-{Ticket.objects.count()}",
+                    title="FortiGate restartuje się",
+                    priority="non_critical",
+                    status="in_progress",
+                    reporter=s["customer"],
+                    reporter_name="Anna Kowalska",
+                    reporter_email=s["customer"].email,
+                    partner_access=False,
+                    opened_at=timezone.now() - timedelta(days=30),
+                    last_activity_at=timezone.now() - timedelta(days=2),
+                    body="Przeniesione",
+                    conversation_file=default_storage.save("legacy/conversation.pdf", ContentFile(b"%PDF-1.4\n")),
+                    conversation_name="L-1.pdf",
+                    conversation_size=9,
+                )
+            ]
+        ],
         # a canned reply kept in admin (it changes no ticket)
         "text_pl": ["Dzień dobry {customer}, w sprawie zgłoszenia {ticket}"],
         "text_en": ["Hello {customer}, about ticket {ticket}"],
