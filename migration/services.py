@@ -5,7 +5,7 @@ import os
 import re
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing.pool import Pool
@@ -372,8 +372,8 @@ def _import_contract(
         outcome = import_contract_record(record, today=today, names=names)  # contract_upsert: one transaction
     except RecordSkipped:
         counts.skipped += 1
-        with suppress(RecordError, ValidationError):
-            ended.add(contract_number_parse(text_field(record, "number")))
+        if (key := _contract_key(record)) is not None:
+            ended.add(key)
     except RecordError as exc:
         report.fail(line=number, kind="contracts", reason=str(exc))
     else:

@@ -11,6 +11,7 @@ from accounts.models import User
 from contracts.models import Contract, Priority
 from core.outbox import email_queue
 from core.text import email_canonical
+from core.validation import full_clean_held
 
 from ..links import ticket_email_links
 from ..models import (
@@ -125,7 +126,7 @@ def tickets_partner_access_withdraw(*, contract: Contract, changed_by: User | No
             old_value=(ticket.partner_company.name if ticket.partner_company else "")[:300],
             new_value=new_reseller[:300],
         )
-        event.full_clean(exclude=["ticket", "actor"])  # both are rows this transaction already holds
+        full_clean_held(event)  # the ticket and the actor are rows this transaction already holds
         events.append(event)
     TicketEvent.objects.bulk_create(events)
     return len(tickets)
